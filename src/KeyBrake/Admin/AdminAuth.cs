@@ -1,0 +1,58 @@
+using KeyBrake.Keys;
+using KeyBrake.Proxy;
+
+namespace KeyBrake.Admin;
+
+/// <summary>
+/// Admin endpoints: reachable only on the admin listener (404 elsewhere), then <c>Authorization: Bearer</c> with a
+/// principal token (401 <c>unauthorized</c>), then one of the endpoint's roles (403 <c>forbidden</c>).
+/// </summary>
+internal static class AdminAuth
+{
+    private static readonly object PrincipalKey = new();
+
+    public static TBuilder AdminListenerOnly<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(static async (context, next) =>
+            context.HttpContext.RequestServices.GetRequiredService<ListenerMap>().KindOf(context.HttpContext.Connection.LocalPort) == ListenerKind.Admin
+                ? await next(context)
+                : Results.NotFound());
+
+    public static TBuilder RequireRoles<TBuilder>(this TBuilder builder, Roles anyOf) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var principal = await AuthenticateAsync(http);
+            if (principal is null)
+            {
+                http.Response.Headers.WWWAuthenticate = "Bearer";
+                return new KeyBrakeError(StatusCodes.Status401Unauthorized, "unauthorized", "A valid principal token is required: Authorization: Bearer <token>.");
+            }
+            if ((principal.Roles & anyOf) == Roles.None)
+            {
+                return new KeyBrakeError(StatusCodes.Status403Forbidden, "forbidden",
+                    $"Principal '{principal.Name}' lacks the role for this call (needs one of: {Principal.RolesText(anyOf)}).");
+            }
+            http.Items[PrincipalKey] = principal;
+            return await next(context);
+        });
+
+    public static Principal CurrentPrincipal(this HttpContext context) =>
+        context.Items[PrincipalKey] as Principal ?? throw new InvalidOperationException("No authenticated principal.");
+
+    private static async Task<Principal?> AuthenticateAsync(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        var token = header["Bearer ".Length..].Trim();
+        if (token.Length is 0 or > 200)
+        {
+            return null;
+        }
+        var store = context.RequestServices.GetRequiredService<IPrincipalStore>();
+        var principal = await store.FindByTokenHashAsync(VaultToken.Hash(token), context.RequestAborted);
+        return principal is { DisabledAt: null } ? principal : null;
+    }
+}

@@ -1,0 +1,67 @@
+using KeyBrake.Keys;
+using KeyBrake.Storage;
+using Microsoft.Extensions.Options;
+
+namespace KeyBrake.Admin;
+
+/// <summary>
+/// SPEC §2: a configured <c>KeyBrake:Admin:BootstrapToken</c> makes principal <c>bootstrap</c> (every role) use it;
+/// with none and no principal at all, the first start creates <c>bootstrap</c> and writes its token to
+/// <c>data/admin-token</c> (mode 0600), logging the path, never the token.
+/// </summary>
+internal sealed partial class AdminBootstrap(
+    IPrincipalStore principals, SqliteDatabase database, TimeProvider time, IOptions<KeyBrakeOptions> options, ILogger<AdminBootstrap> logger)
+{
+    public const string Name = "bootstrap";
+
+    public string TokenFilePath => Path.Combine(database.DataDirectory, "admin-token");
+
+    public void Run()
+    {
+        var principal = new Principal(Name, Roles.All, Timestamps.Truncate(time.GetUtcNow()), "system", null);
+        if (options.Value.Admin.BootstrapToken is { } configured)
+        {
+            principals.UpsertAsync(principal, VaultToken.Hash(configured), CancellationToken.None).GetAwaiter().GetResult();
+            Log.ConfiguredBootstrap(logger);
+            return;
+        }
+        if (principals.CountAsync(CancellationToken.None).GetAwaiter().GetResult() > 0)
+        {
+            return;
+        }
+        var token = VaultToken.NewPrincipalToken();
+        WriteOwnerOnly(TokenFilePath, token + "\n");
+        if (!principals.InsertAsync(principal, VaultToken.Hash(token), CancellationToken.None).GetAwaiter().GetResult())
+        {
+            return; // another instance won the race; its token file stands
+        }
+        Log.GeneratedBootstrap(logger, TokenFilePath);
+    }
+
+    private static void WriteOwnerOnly(string path, string content)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using (var stream = new FileStream(path, options))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(content);
+        }
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite); // also when the file existed
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Principal 'bootstrap' uses the configured KeyBrake:Admin:BootstrapToken")]
+        public static partial void ConfiguredBootstrap(ILogger logger);
+
+        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Created principal 'bootstrap' with every role; its admin token is in {Path} (mode 0600)")]
+        public static partial void GeneratedBootstrap(ILogger logger, string path);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using KeyBrake.Keys;
+using KeyBrake.Storage;
+
+namespace KeyBrake.Admin;
+
+/// <summary>Principals (role <c>admin</c>), <c>/healthz</c> and <c>/readyz</c>, on the admin listener.</summary>
+internal static partial class AdminEndpoints
+{
+    public static IServiceCollection AddKeyBrakeAdmin(this IServiceCollection services)
+    {
+        services.AddSingleton<AdminBootstrap>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapKeyBrakeAdmin(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).AdminListenerOnly();
+        app.MapGet("/readyz", (SqliteDatabase database) => database.IsReachable()
+            ? Results.Json(new { status = "ready" })
+            : Results.Json(new { status = "unavailable", problem = "database unreachable" }, statusCode: StatusCodes.Status503ServiceUnavailable))
+            .AdminListenerOnly();
+
+        var principals = app.MapGroup("/v1/principals").AdminListenerOnly().RequireRoles(Roles.Admin);
+        principals.MapGet("/", async (IPrincipalStore store, CancellationToken ct) =>
+            AdminJson.Ok(new { principals = (await store.ListAsync(ct)).Select(View) }));
+        principals.MapPost("/", CreatePrincipalAsync);
+        principals.MapDelete("/{name}", async (string name, IPrincipalStore store, TimeProvider time, CancellationToken ct) =>
+            await store.DisableAsync(name, Timestamps.Truncate(time.GetUtcNow()), ct)
+                ? Results.NoContent()
+                : new KeyBrakeError(StatusCodes.Status404NotFound, "principal_not_found", $"No active principal '{name}'."));
+        return app;
+    }
+
+    private static async Task<IResult> CreatePrincipalAsync(HttpContext context, IPrincipalStore store, TimeProvider time)
+    {
+        var (body, error) = await AdminJson.ReadAsync(context);
+        if (error is not null)
+        {
+            return error;
+        }
+        var errors = new List<FieldError>();
+        string? name = null;
+        var roles = Roles.None;
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new("body", "must be a JSON object"));
+        }
+        else
+        {
+            name = body.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+            if (name is null || !PrincipalName().IsMatch(name))
+            {
+                errors.Add(new("name", "is required: 1-64 characters of [A-Za-z0-9._-]"));
+            }
+            if (!body.TryGetProperty("roles", out var r) || r.ValueKind != JsonValueKind.Array || r.GetArrayLength() == 0)
+            {
+                errors.Add(new("roles", "is required: a non-empty list of operator, auditor, admin"));
+            }
+            else
+            {
+                foreach (var item in r.EnumerateArray())
+                {
+                    if (item.ValueKind == JsonValueKind.String && Principal.TryParseRole(item.GetString()!, out var role))
+                    {
+                        roles |= role;
+                    }
+                    else
+                    {
+                        errors.Add(new("roles", $"'{item}' is not one of operator, auditor, admin"));
+                    }
+                }
+            }
+            foreach (var property in body.EnumerateObject().Where(p => p.Name is not ("name" or "roles")))
+            {
+                errors.Add(new(property.Name, "is not a known field (known: name, roles)"));
+            }
+        }
+        if (errors.Count > 0)
+        {
+            return KeyBrakeError.InvalidRequest(errors);
+        }
+        var principal = new Principal(name!, roles, Timestamps.Truncate(time.GetUtcNow()), context.CurrentPrincipal().Actor, null);
+        var token = VaultToken.NewPrincipalToken();
+        if (!await store.InsertAsync(principal, VaultToken.Hash(token), context.RequestAborted))
+        {
+            return new KeyBrakeError(StatusCodes.Status409Conflict, "principal_exists", $"A principal named '{name}' exists.");
+        }
+        return AdminJson.Ok(new { principal.Name, roles = Principal.RolesText(roles).Split(','), created_at = Timestamps.ToText(principal.CreatedAt), created_by = principal.CreatedBy, token },
+            StatusCodes.Status201Created);
+    }
+
+    private static object View(Principal p) => new
+    {
+        name = p.Name,
+        roles = Principal.RolesText(p.Roles).Split(',', StringSplitOptions.RemoveEmptyEntries),
+        created_at = Timestamps.ToText(p.CreatedAt),
+        created_by = p.CreatedBy,
+        disabled_at = p.DisabledAt is { } at ? Timestamps.ToText(at) : null,
+    };
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    private static partial Regex PrincipalName();
+}

@@ -1,0 +1,60 @@
+namespace KeyBrake;
+
+/// <summary>The <c>KeyBrake</c> configuration section (SPEC §2). Durations accept <c>90s</c>, <c>30m</c>, <c>4h</c>, <c>7d</c> or <c>hh:mm:ss</c>.</summary>
+internal sealed record KeyBrakeOptions
+{
+    public const string Section = "KeyBrake";
+
+    public Dictionary<string, VendorOptions> Vendors { get; init; } = new(StringComparer.Ordinal);
+    public SecretsOptions Secrets { get; init; } = new();
+    public StorageOptions Storage { get; init; } = new();
+    public AdminOptions Admin { get; init; } = new();
+    public KeysOptions Keys { get; init; } = new();
+    public ProxyOptions Proxy { get; init; } = new();
+}
+
+internal sealed record VendorOptions
+{
+    public string? Upstream { get; init; }
+    public string? SecretName { get; init; }
+    /// <summary>Optional listener that serves this vendor without a path prefix.</summary>
+    public int? Port { get; init; }
+    /// <summary><c>Bearer</c> (Stripe, Resend) or <c>Basic</c> (Twilio: <c>AccountSid:secret</c>).</summary>
+    public string? Auth { get; init; }
+    public string? AccountSid { get; init; }
+}
+
+internal sealed record SecretsOptions
+{
+    public string Provider { get; init; } = "Local";
+    public string? KeyVaultUri { get; init; }
+    public string CacheTtl { get; init; } = "5m";
+    public Dictionary<string, string> Local { get; init; } = new(StringComparer.Ordinal);
+}
+
+internal sealed record StorageOptions
+{
+    public SqliteStorageOptions Sqlite { get; init; } = new();
+}
+
+internal sealed record SqliteStorageOptions
+{
+    public string Path { get; init; } = "data/keybrake.db";
+}
+
+internal sealed record AdminOptions
+{
+    public string? BootstrapToken { get; init; }
+}
+
+internal sealed record KeysOptions
+{
+    public string MaxTtl { get; init; } = "7d";
+    /// <summary>Used when a create request names no <c>expires_in</c>.</summary>
+    public string DefaultTtl { get; init; } = "1h";
+}
+
+internal sealed record ProxyOptions
+{
+    public long MaxBodyBytes { get; init; } = 1024 * 1024;
+}

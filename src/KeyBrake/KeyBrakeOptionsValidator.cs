@@ -1,0 +1,86 @@
+using System.Text.RegularExpressions;
+using KeyBrake.Proxy;
+using Microsoft.Extensions.Options;
+
+namespace KeyBrake;
+
+/// <summary>Cross-field rules; a bad configuration stops the process with every error listed.</summary>
+internal sealed partial class KeyBrakeOptionsValidator : IValidateOptions<KeyBrakeOptions>
+{
+    // Names that would shadow admin routes if they were also vendor prefixes.
+    private static readonly HashSet<string> ReservedNames = ["v1", "healthz", "readyz", "dashboard"];
+
+    public ValidateOptionsResult Validate(string? name, KeyBrakeOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Vendors.Count == 0)
+        {
+            errors.Add("KeyBrake:Vendors: at least one vendor must be configured.");
+        }
+        var ports = new HashSet<int>();
+        foreach (var (vendor, v) in options.Vendors)
+        {
+            var at = $"KeyBrake:Vendors:{vendor}";
+            if (!VendorName().IsMatch(vendor) || ReservedNames.Contains(vendor))
+            {
+                errors.Add($"{at}: vendor names are lowercase [a-z0-9-] and not one of {string.Join(", ", ReservedNames)}.");
+            }
+            if (!Uri.TryCreate(v.Upstream, UriKind.Absolute, out var upstream) || upstream.Scheme is not ("http" or "https")
+                || upstream.Query.Length > 0 || upstream.AbsolutePath != "/")
+            {
+                errors.Add($"{at}:Upstream: '{v.Upstream}' must be an absolute http(s) base URL with no path or query.");
+            }
+            if (string.IsNullOrWhiteSpace(v.SecretName))
+            {
+                errors.Add($"{at}:SecretName is required.");
+            }
+            if (v.Auth is not (VendorCredential.Bearer or VendorCredential.Basic))
+            {
+                errors.Add($"{at}:Auth: '{v.Auth}' must be Bearer or Basic.");
+            }
+            if (v.Port is { } port && (port is < 1 or > 65535 || !ports.Add(port)))
+            {
+                errors.Add($"{at}:Port: {port} must be 1-65535 and used by one vendor only.");
+            }
+        }
+        if (options.Secrets.Provider is not ("Local" or "AzureKeyVault"))
+        {
+            errors.Add($"KeyBrake:Secrets:Provider: '{options.Secrets.Provider}' must be Local or AzureKeyVault.");
+        }
+        if (options.Secrets.Provider == "AzureKeyVault"
+            && (!Uri.TryCreate(options.Secrets.KeyVaultUri, UriKind.Absolute, out var vault) || vault.Scheme != "https"))
+        {
+            errors.Add($"KeyBrake:Secrets:KeyVaultUri: '{options.Secrets.KeyVaultUri}' must be an https vault URI when the provider is AzureKeyVault.");
+        }
+        if (!Duration.TryParseConfig(options.Secrets.CacheTtl, out _))
+        {
+            errors.Add($"KeyBrake:Secrets:CacheTtl: '{options.Secrets.CacheTtl}' is not a duration.");
+        }
+        var maxOk = Duration.TryParseConfig(options.Keys.MaxTtl, out var maxTtl) && maxTtl > TimeSpan.Zero;
+        if (!maxOk)
+        {
+            errors.Add($"KeyBrake:Keys:MaxTtl: '{options.Keys.MaxTtl}' must be a positive duration.");
+        }
+        if (!Duration.TryParseConfig(options.Keys.DefaultTtl, out var defaultTtl) || defaultTtl <= TimeSpan.Zero
+            || (maxOk && defaultTtl > maxTtl))
+        {
+            errors.Add($"KeyBrake:Keys:DefaultTtl: '{options.Keys.DefaultTtl}' must be a positive duration no longer than MaxTtl.");
+        }
+        if (string.IsNullOrWhiteSpace(options.Storage.Sqlite.Path))
+        {
+            errors.Add("KeyBrake:Storage:Sqlite:Path is required.");
+        }
+        if (options.Proxy.MaxBodyBytes is < 1 or > 64 * 1024 * 1024)
+        {
+            errors.Add($"KeyBrake:Proxy:MaxBodyBytes: {options.Proxy.MaxBodyBytes} must be between 1 and 67108864.");
+        }
+        if (options.Admin.BootstrapToken is { Length: < 16 })
+        {
+            errors.Add("KeyBrake:Admin:BootstrapToken must be at least 16 characters.");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,31}$")]
+    private static partial Regex VendorName();
+}

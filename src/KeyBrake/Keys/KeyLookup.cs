@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+
+namespace KeyBrake.Keys;
+
+/// <summary>
+/// Token-hash → key, cached in memory for the proxy's hot path, with exact invalidation: every change to a key
+/// (revoke, patch) calls <see cref="Invalidate"/> after the store has committed it. A load that raced with an
+/// invalidation is returned to its caller (which started before the change returned) but never cached, so the
+/// very next request after a revoke reads the store.
+/// </summary>
+internal sealed class KeyLookup(IKeyStore store)
+{
+    private const int MaxEntries = 100_000;
+
+    private readonly ConcurrentDictionary<string, VaultKey> _byTokenHash = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private long _generation;
+
+    public bool TryGetCached(string tokenHash, out VaultKey? key) => _byTokenHash.TryGetValue(tokenHash, out key);
+
+    public async ValueTask<VaultKey?> FindAsync(string tokenHash, CancellationToken cancellationToken)
+    {
+        if (_byTokenHash.TryGetValue(tokenHash, out var cached))
+        {
+            return cached;
+        }
+        var generation = Volatile.Read(ref _generation);
+        var loaded = await store.FindByTokenHashAsync(tokenHash, cancellationToken);
+        if (loaded is not null)
+        {
+            lock (_gate)
+            {
+                if (_generation == generation)
+                {
+                    if (_byTokenHash.Count >= MaxEntries)
+                    {
+                        _byTokenHash.Clear();
+                    }
+                    _byTokenHash[tokenHash] = loaded;
+                }
+            }
+        }
+        return loaded;
+    }
+
+    public void Invalidate(string tokenHash)
+    {
+        lock (_gate)
+        {
+            _generation++;
+            _byTokenHash.TryRemove(tokenHash, out _);
+        }
+    }
+}

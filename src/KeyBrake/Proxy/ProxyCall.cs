@@ -1,0 +1,28 @@
+using KeyBrake.Keys;
+using KeyBrake.Policy;
+using KeyBrake.Spend;
+
+namespace KeyBrake.Proxy;
+
+/// <summary>One agent call as it moves through the pipeline; a request feature set by the listener gate.</summary>
+internal sealed class ProxyCall(string vendor, string path, string requestId)
+{
+    public string Vendor => vendor;
+
+    /// <summary>The canonical path after the vendor prefix, without the query string.</summary>
+    public string Path => path;
+
+    public string RequestId => requestId;
+
+    public VaultKey? Key { get; set; }
+
+    public EndpointPattern? Matched { get; set; }
+
+    public SpendReservation? Reservation { get; set; }
+
+    /// <summary>The request body, read once (bounded by MaxBodyBytes) so pricing and forwarding see the same bytes.</summary>
+    public ReadOnlyMemory<byte> Body { get; set; }
+
+    /// <summary>The upstream Authorization header value. Lives only for this request; never logged.</summary>
+    public string? Credential { get; set; }
+}

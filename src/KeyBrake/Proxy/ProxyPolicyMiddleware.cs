@@ -1,0 +1,230 @@
+using KeyBrake.Keys;
+using KeyBrake.Secrets;
+using KeyBrake.Spend;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace KeyBrake.Proxy;
+
+/// <summary>
+/// SPEC §4 steps 3–10, inside YARP's pipeline where the matched route is known: the first failure answers and
+/// nothing reaches the vendor. Runs after <see cref="ListenerGateMiddleware"/> has done steps 1–2.
+/// </summary>
+internal sealed partial class ProxyPolicyMiddleware(
+    RequestDelegate next,
+    KeyLookup keys,
+    ISpendGate spend,
+    IProxyAuditTrail audit,
+    ISecretStore secrets,
+    IOptions<KeyBrakeOptions> options,
+    TimeProvider time,
+    ILogger<ProxyPolicyMiddleware> logger)
+{
+    private readonly Dictionary<string, VendorOptions> _vendors = options.Value.Vendors;
+    private readonly long _maxBodyBytes = options.Value.Proxy.MaxBodyBytes;
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var call = context.Features.Get<ProxyCall>();
+        if (call is null || context.GetReverseProxyFeature().Route.Config.RouteId != call.Vendor)
+        {
+            // Not admitted by the gate (e.g. a proxy route reached on the admin listener): not found, never forwarded.
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+        var token = ProxyToken.Read(context.Request.Headers.Authorization);
+        if (token is null)
+        {
+            Log.MissingKey(logger, call.RequestId, call.Vendor);
+            return new KeyBrakeError(StatusCodes.Status401Unauthorized, "missing_key",
+                "Send the vault key as Authorization: Bearer vk_… (or as the Basic username or password).").WriteAsync(context);
+        }
+        return InvokeWithKeyAsync(context, call, VaultToken.Hash(token));
+    }
+
+    private async Task InvokeWithKeyAsync(HttpContext context, ProxyCall call, string tokenHash)
+    {
+        var key = await keys.FindAsync(tokenHash, context.RequestAborted);
+        var denial = Authorize(context, call, key, time.GetUtcNow());
+        if (denial is null && !await TryBufferBodyAsync(context, call))
+        {
+            denial = new KeyBrakeError(StatusCodes.Status413PayloadTooLarge, "body_too_large",
+                $"The request body is larger than {_maxBodyBytes} bytes (KeyBrake:Proxy:MaxBodyBytes).");
+        }
+        if (denial is not null)
+        {
+            await DenyAsync(context, call, denial);
+            return;
+        }
+
+        var reservation = await spend.ReserveAsync(call.Key!, context, context.RequestAborted);
+        call.Reservation = reservation;
+        if (reservation.DenialCode is not null)
+        {
+            await DenyAsync(context, call, new KeyBrakeError(
+                reservation.DenialCode == "daily_cap_exceeded" ? StatusCodes.Status402PaymentRequired : StatusCodes.Status422UnprocessableEntity,
+                reservation.DenialCode, "The call was refused by the key's spend policy."));
+            return;
+        }
+
+        if (!await RecordRequestAsync(context, call))
+        {
+            await spend.SettleAsync(reservation, null, CancellationToken.None);
+            await new KeyBrakeError(StatusCodes.Status503ServiceUnavailable, "audit_unavailable",
+                "The audit log could not record this call, so it was not forwarded.").WriteAsync(context);
+            return;
+        }
+
+        var vendor = _vendors[call.Vendor];
+        try
+        {
+            var secret = await secrets.GetAsync(vendor.SecretName!, context.RequestAborted);
+            call.Credential = VendorCredential.HeaderValue(vendor, secret)
+                ?? throw new SecretUnavailableException($"KeyBrake:Vendors:{call.Vendor}:AccountSid is not configured.");
+        }
+        catch (SecretUnavailableException e)
+        {
+            Log.SecretUnavailable(logger, call.RequestId, call.Vendor, e.Message);
+            await spend.SettleAsync(reservation, null, CancellationToken.None);
+            await DenyAsync(context, call, new KeyBrakeError(StatusCodes.Status503ServiceUnavailable, "secret_unavailable",
+                $"The {call.Vendor} credential is unavailable right now; nothing was sent to {call.Vendor}."));
+            return;
+        }
+
+        await next(context);
+        await AfterForwardAsync(context, call, reservation);
+    }
+
+    /// <summary>Steps 3–5: the key, its vendor, its allowlist. Null when the call may proceed.</summary>
+    private static KeyBrakeError? Authorize(HttpContext context, ProxyCall call, VaultKey? key, DateTimeOffset now)
+    {
+        if (key is null)
+        {
+            return new KeyBrakeError(StatusCodes.Status401Unauthorized, "invalid_key", "This vault key is not known.");
+        }
+        call.Key = key;
+        switch (key.StatusAt(now))
+        {
+            case KeyStatus.Revoked:
+                return new KeyBrakeError(StatusCodes.Status401Unauthorized, "key_revoked", $"Vault key {key.Id} was revoked.");
+            case KeyStatus.Expired:
+                return new KeyBrakeError(StatusCodes.Status401Unauthorized, "key_expired", $"Vault key {key.Id} expired at {Storage.Timestamps.ToText(key.ExpiresAt)}.");
+        }
+        if (key.Vendor != call.Vendor)
+        {
+            return new KeyBrakeError(StatusCodes.Status403Forbidden, "vendor_not_allowed",
+                $"Vault key {key.Id} is for {key.Vendor}, not {call.Vendor}.");
+        }
+        var method = context.Request.Method;
+        call.Matched = key.Endpoints.Match(method, call.Path);
+        if (call.Matched is null)
+        {
+            var attempted = method + " " + call.Path;
+            return new KeyBrakeError(StatusCodes.Status403Forbidden, "endpoint_not_allowed",
+                $"{attempted} is not in the allowed endpoints of vault key {key.Id}.",
+                writer =>
+                {
+                    writer.WriteStartArray("allowed_endpoints");
+                    foreach (var pattern in key.Endpoints.Texts)
+                    {
+                        writer.WriteStringValue(pattern);
+                    }
+                    writer.WriteEndArray();
+                    writer.WriteString("attempted", attempted);
+                });
+        }
+        return null;
+    }
+
+    /// <summary>Reads the body once, bounded, and puts it back as a replayable stream with a Content-Length.</summary>
+    private async Task<bool> TryBufferBodyAsync(HttpContext context, ProxyCall call)
+    {
+        var bodyDetection = context.Features.Get<IHttpRequestBodyDetectionFeature>();
+        if (bodyDetection is { CanHaveBody: false })
+        {
+            return true;
+        }
+        using var buffer = new MemoryStream(context.Request.ContentLength is { } length ? (int)Math.Min(length, _maxBodyBytes) : 4096);
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > _maxBodyBytes)
+            {
+                return false;
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        var body = buffer.ToArray();
+        call.Body = body;
+        context.Request.Headers.Remove("Transfer-Encoding");
+        context.Request.ContentLength = body.Length;
+        context.Request.Body = new MemoryStream(body, writable: false);
+        return true;
+    }
+
+    private async ValueTask<bool> RecordRequestAsync(HttpContext context, ProxyCall call)
+    {
+        try
+        {
+            return await audit.RecordRequestAsync(context, call, context.RequestAborted);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.AuditFailed(logger, call.RequestId, e);
+            return false;
+        }
+    }
+
+    private Task DenyAsync(HttpContext context, ProxyCall call, KeyBrakeError error)
+    {
+        Log.Denied(logger, call.RequestId, call.Key?.Id, call.Vendor, error.Code);
+        audit.RecordDenied(context, call, error);
+        return error.WriteAsync(context);
+    }
+
+    /// <summary>Step 10, and the upstream failures YARP reports: 502 upstream_unreachable, 504 upstream_timeout.</summary>
+    private async Task AfterForwardAsync(HttpContext context, ProxyCall call, SpendReservation reservation)
+    {
+        var failure = context.Features.Get<IForwarderErrorFeature>();
+        int? upstreamStatus = failure is null ? context.Response.StatusCode : null;
+        await spend.SettleAsync(reservation, upstreamStatus, CancellationToken.None);
+        if (failure is not null && !context.Response.HasStarted)
+        {
+            var error = failure.Error switch
+            {
+                ForwarderError.RequestTimedOut => new KeyBrakeError(StatusCodes.Status504GatewayTimeout, "upstream_timeout",
+                    $"{call.Vendor} did not answer in time; the call may or may not have been executed."),
+                ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => null, // the agent went away
+                _ => new KeyBrakeError(StatusCodes.Status502BadGateway, "upstream_unreachable",
+                    $"{call.Vendor} could not be reached ({failure.Error})."),
+            };
+            if (error is not null)
+            {
+                Log.UpstreamFailed(logger, call.RequestId, call.Vendor, failure.Error.ToString());
+                await error.WriteAsync(context);
+            }
+        }
+        audit.RecordResponse(context, call);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Request {RequestId} to {Vendor} carries no vault key: 401 missing_key")]
+        public static partial void MissingKey(ILogger logger, string requestId, string vendor);
+
+        [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Request {RequestId} (key {KeyId}, {Vendor}) denied: {Code}")]
+        public static partial void Denied(ILogger logger, string requestId, string? keyId, string vendor, string code);
+
+        [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Request {RequestId}: the {Vendor} secret is unavailable: {Problem}")]
+        public static partial void SecretUnavailable(ILogger logger, string requestId, string vendor, string problem);
+
+        [LoggerMessage(EventId = 4104, Level = LogLevel.Error, Message = "Request {RequestId}: the audit trail failed; the call was refused")]
+        public static partial void AuditFailed(ILogger logger, string requestId, Exception exception);
+
+        [LoggerMessage(EventId = 4105, Level = LogLevel.Warning, Message = "Request {RequestId} to {Vendor} failed upstream: {Error}")]
+        public static partial void UpstreamFailed(ILogger logger, string requestId, string vendor, string error);
+    }
+}

@@ -1,0 +1,36 @@
+namespace KeyBrake.Storage;
+
+/// <summary>Numbered, append-only. Never edit a migration that has shipped; add the next number.</summary>
+internal static class Migrations
+{
+    public static readonly IReadOnlyList<(long Version, string Sql)> All =
+    [
+        (1, """
+            CREATE TABLE principals (
+                name        TEXT PRIMARY KEY,
+                token_hash  TEXT NOT NULL UNIQUE,
+                roles       TEXT NOT NULL,
+                created_at  TEXT NOT NULL,
+                created_by  TEXT NOT NULL,
+                disabled_at TEXT NULL
+            );
+            CREATE TABLE vault_keys (
+                id                TEXT PRIMARY KEY,
+                token_hash        TEXT NOT NULL UNIQUE,
+                label             TEXT NOT NULL,
+                vendor            TEXT NOT NULL,
+                allowed_endpoints TEXT NOT NULL,
+                daily_cap_micros  INTEGER NOT NULL,
+                expires_at        TEXT NOT NULL,
+                created_at        TEXT NOT NULL,
+                created_by        TEXT NOT NULL,
+                metadata          TEXT NOT NULL,
+                policy_hash       TEXT NOT NULL,
+                revoked_at        TEXT NULL,
+                revoked_by        TEXT NULL,
+                revoke_reason     TEXT NULL
+            );
+            CREATE INDEX ix_vault_keys_label ON vault_keys (label);
+            """),
+    ];
+}

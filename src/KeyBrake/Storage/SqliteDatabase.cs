@@ -1,0 +1,91 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace KeyBrake.Storage;
+
+/// <summary>The embedded store: one SQLite file in WAL mode, opened per operation from the connection pool.</summary>
+internal sealed partial class SqliteDatabase
+{
+    private readonly ILogger<SqliteDatabase> _logger;
+
+    static SqliteDatabase() => DefaultTypeMap.MatchNamesWithUnderscores = true;
+
+    public SqliteDatabase(IOptions<KeyBrakeOptions> options, IHostEnvironment environment, ILogger<SqliteDatabase> logger)
+    {
+        _logger = logger;
+        FilePath = Path.GetFullPath(options.Value.Storage.Sqlite.Path, environment.ContentRootPath);
+        DataDirectory = Path.GetDirectoryName(FilePath)!;
+        ConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 10,
+        }.ToString();
+    }
+
+    public string FilePath { get; }
+
+    /// <summary>The directory of the database file: <c>data/</c> by default, also home of <c>admin-token</c>.</summary>
+    public string DataDirectory { get; }
+
+    public string ConnectionString { get; }
+
+    public SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    /// <summary>Applies the numbered migrations that have not run yet, each in its own transaction.</summary>
+    public void Migrate()
+    {
+        Directory.CreateDirectory(DataDirectory);
+        using var connection = Open();
+        connection.Execute("PRAGMA journal_mode=WAL;");
+        connection.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);");
+        var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
+        foreach (var (version, sql) in Migrations.All)
+        {
+            if (applied.Contains(version))
+            {
+                continue;
+            }
+            using var transaction = connection.BeginTransaction();
+            connection.Execute(sql, transaction: transaction);
+            connection.Execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (@version, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+                new { version }, transaction);
+            transaction.Commit();
+            Log.MigrationApplied(_logger, version);
+        }
+    }
+
+    public bool IsReachable()
+    {
+        try
+        {
+            using var connection = Open();
+            return connection.ExecuteScalar<long>("SELECT count(*) FROM schema_migrations") > 0;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Applied schema migration {Version}")]
+        public static partial void MigrationApplied(ILogger logger, long version);
+    }
+}
