@@ -23,22 +23,26 @@ internal sealed class KeyBrakeError(int status, string code, string message, Act
 
     public async Task WriteAsync(HttpContext context)
     {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("error");
+            writer.WriteString("type", "keybrake_error");
+            writer.WriteString("code", code);
+            writer.WriteString("message", message);
+            writer.WriteString("request_id", RequestIds.Of(context));
+            writer.WriteBoolean("retryable", IsRetryable(code));
+            extra?.Invoke(writer);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = "application/json";
+        response.ContentLength = buffer.WrittenCount;
         response.Headers.CacheControl = "no-store";
-        await using var writer = new Utf8JsonWriter(response.BodyWriter, WriterOptions);
-        writer.WriteStartObject();
-        writer.WriteStartObject("error");
-        writer.WriteString("type", "keybrake_error");
-        writer.WriteString("code", code);
-        writer.WriteString("message", message);
-        writer.WriteString("request_id", RequestIds.Of(context));
-        writer.WriteBoolean("retryable", IsRetryable(code));
-        extra?.Invoke(writer);
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-        await writer.FlushAsync(context.RequestAborted);
+        await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
     }
 
     public static KeyBrakeError InvalidRequest(IReadOnlyList<FieldError> fields) =>

@@ -54,6 +54,7 @@ internal static class KeyBrakeHostExtensions
         app.Services.GetRequiredService<AdminBootstrap>().Run();
 
         app.UseMiddleware<ListenerGateMiddleware>();
+        app.UseRouting(); // explicitly after the gate: routes are matched on the path the gate admitted (and rewrote for vendor ports)
         app.MapKeyBrakeAdmin();
         app.MapKeyBrakeKeys();
         app.MapKeyBrakeProxy();

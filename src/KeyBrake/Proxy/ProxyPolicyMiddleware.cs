@@ -199,7 +199,7 @@ internal sealed partial class ProxyPolicyMiddleware(
                     $"{call.Vendor} did not answer in time; the call may or may not have been executed."),
                 ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => null, // the agent went away
                 _ => new KeyBrakeError(StatusCodes.Status502BadGateway, "upstream_unreachable",
-                    $"{call.Vendor} could not be reached ({failure.Error})."),
+                    $"{call.Vendor} could not be reached ({failure.Error}: {failure.Exception?.GetBaseException().Message})."),
             };
             if (error is not null)
             {

@@ -1,0 +1,150 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace KeyBrake.EndToEnd.Tests.Support;
+
+/// <summary>
+/// The real KeyBrake host (the same AddKeyBrake/MapKeyBrake as Program.cs) on real Kestrel listeners on loopback,
+/// with its own SQLite file in a temporary directory and every vendor pointed at one <see cref="FakeVendor"/>.
+/// </summary>
+internal sealed class KeyBrakeHost : IAsyncDisposable
+{
+    public const string AdminToken = "kba_test_bootstrap_token_0123456789";
+    public const string StripeSecret = "sk_test_real_stripe_secret";
+    public const string TwilioSecret = "twilio_real_auth_token";
+    public const string ResendSecret = "re_real_resend_key";
+    public const string TwilioAccountSid = "AC00000000000000000000000000000001";
+
+    private readonly WebApplication _app;
+
+    private KeyBrakeHost(WebApplication app, string dataDirectory, int proxyPort, int adminPort, int stripePort, FakeTimeProvider? time)
+    {
+        _app = app;
+        DataDirectory = dataDirectory;
+        ProxyPort = proxyPort;
+        AdminPort = adminPort;
+        StripePort = stripePort;
+        Time = time;
+        Admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}") };
+        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        Proxy = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{proxyPort}") };
+    }
+
+    public string DataDirectory { get; }
+    public int ProxyPort { get; }
+    public int AdminPort { get; }
+    /// <summary>The stripe vendor port: <c>/{path}</c> served as <c>/stripe/{path}</c>.</summary>
+    public int StripePort { get; }
+    public FakeTimeProvider? Time { get; }
+    public HttpClient Admin { get; }
+    public HttpClient Proxy { get; }
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<KeyBrakeHost> StartAsync(
+        FakeVendor vendor,
+        Dictionary<string, string?>? settings = null,
+        FakeTimeProvider? time = null,
+        Action<IServiceCollection>? services = null,
+        string? dataDirectory = null,
+        bool bootstrapToken = true)
+    {
+        dataDirectory ??= Directory.CreateTempSubdirectory("keybrake-e2e-").FullName;
+        var (proxyPort, adminPort, stripePort) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = dataDirectory, EnvironmentName = "Testing" });
+        var config = new Dictionary<string, string?>
+        {
+            ["Kestrel:Endpoints:Proxy:Url"] = $"http://127.0.0.1:{proxyPort}",
+            ["Kestrel:Endpoints:Admin:Url"] = $"http://127.0.0.1:{adminPort}",
+            ["KeyBrake:Storage:Sqlite:Path"] = Path.Combine(dataDirectory, "data", "keybrake.db"),
+            ["KeyBrake:Vendors:stripe:Upstream"] = vendor.BaseUrl,
+            ["KeyBrake:Vendors:stripe:Port"] = stripePort.ToString(),
+            ["KeyBrake:Vendors:twilio:Upstream"] = vendor.BaseUrl,
+            ["KeyBrake:Vendors:twilio:AccountSid"] = TwilioAccountSid,
+            ["KeyBrake:Vendors:resend:Upstream"] = vendor.BaseUrl,
+            ["KeyBrake:Secrets:Local:stripe-api-key"] = StripeSecret,
+            ["KeyBrake:Secrets:Local:twilio-auth-token"] = TwilioSecret,
+            ["KeyBrake:Secrets:Local:resend-api-key"] = ResendSecret,
+            ["KeyBrake:Admin:BootstrapToken"] = bootstrapToken ? AdminToken : null,
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            config[key] = value;
+        }
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.Logging.ClearProviders();
+        builder.AddKeyBrake();
+        if (time is not null)
+        {
+            builder.Services.AddSingleton<TimeProvider>(time);
+        }
+        services?.Invoke(builder.Services);
+        var app = builder.Build();
+        app.MapKeyBrake();
+        await app.StartAsync();
+        return new KeyBrakeHost(app, dataDirectory, proxyPort, adminPort, stripePort, time);
+    }
+
+    /// <summary>Issues a key through the admin API and returns (id, token).</summary>
+    public async Task<(string Id, string Token)> CreateKeyAsync(string label, string vendor, string[] allowed, decimal cap = 100, string ttl = "1h")
+    {
+        using var response = await Admin.PostAsJsonAsync("/v1/keys", new
+        {
+            label,
+            vendor,
+            allowed_endpoints = allowed,
+            daily_usd_cap = cap,
+            expires_in = ttl,
+        });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        using var json = JsonDocument.Parse(body);
+        return (json.RootElement.GetProperty("id").GetString()!, json.RootElement.GetProperty("token").GetString()!);
+    }
+
+    public static HttpRequestMessage ProxyRequest(HttpMethod method, string path, string? token, HttpContent? content = null)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = content };
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+        return request;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Admin.Dispose();
+        Proxy.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+internal static class ErrorJson
+{
+    /// <summary>Reads <c>error.code</c> of a KeyBrake error response, asserting its shape on the way.</summary>
+    public static async Task<JsonElement> ReadAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        using var document = JsonDocument.Parse(text);
+        var error = document.RootElement.GetProperty("error").Clone();
+        Assert.Equal("keybrake_error", error.GetProperty("type").GetString());
+        Assert.StartsWith("req_", error.GetProperty("request_id").GetString());
+        Assert.Equal(error.GetProperty("request_id").GetString(), response.Headers.GetValues("X-KeyBrake-Request-Id").Single());
+        Assert.False(string.IsNullOrEmpty(error.GetProperty("message").GetString()));
+        return error;
+    }
+}
