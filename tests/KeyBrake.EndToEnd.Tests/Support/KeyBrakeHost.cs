@@ -21,6 +21,7 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
     public const string TwilioAccountSid = "AC00000000000000000000000000000001";
 
     private readonly WebApplication _app;
+    private bool _keepData;
 
     private KeyBrakeHost(WebApplication app, string dataDirectory, int proxyPort, int adminPort, int stripePort, FakeTimeProvider? time)
     {
@@ -51,7 +52,8 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
         FakeTimeProvider? time = null,
         Action<IServiceCollection>? services = null,
         string? dataDirectory = null,
-        bool bootstrapToken = true)
+        bool bootstrapToken = true,
+        bool keepData = false)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("keybrake-e2e-").FullName;
         var (proxyPort, adminPort, stripePort) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
@@ -86,7 +88,7 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
         var app = builder.Build();
         app.MapKeyBrake();
         await app.StartAsync();
-        return new KeyBrakeHost(app, dataDirectory, proxyPort, adminPort, stripePort, time);
+        return new KeyBrakeHost(app, dataDirectory, proxyPort, adminPort, stripePort, time) { _keepData = keepData };
     }
 
     /// <summary>Issues a key through the admin API and returns (id, token).</summary>
@@ -123,6 +125,10 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_keepData)
+        {
+            return;
+        }
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
