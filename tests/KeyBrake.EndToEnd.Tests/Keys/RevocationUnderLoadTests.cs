@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using KeyBrake.EndToEnd.Tests.Support;
+
+namespace KeyBrake.EndToEnd.Tests.Keys;
+
+/// <summary>
+/// Revocation races the token cache: requests for two runs' keys hammer the proxy while one run is revoked. Every
+/// request that starts after the revoke call has returned must be refused with key_revoked, and the other run
+/// must never see a single failure.
+/// </summary>
+public sealed class RevocationUnderLoadTests : IAsyncLifetime
+{
+    private const int WorkersPerKey = 6;
+    private static readonly TimeSpan Phase = TimeSpan.FromMilliseconds(400);
+
+    private FakeVendor _vendor = null!;
+    private KeyBrakeHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _vendor = await FakeVendor.StartAsync();
+        _host = await KeyBrakeHost.StartAsync(_vendor);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _vendor.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task RevokeOneKey_UnderConcurrentTraffic_IsEffectiveForTheVeryNextRequest_AndLeavesTheOtherRunWorking()
+    {
+        var (victimId, victim) = await _host.CreateKeyAsync("run-447-agent", "stripe", ["GET /v1/customers/*"]);
+        var (_, bystander) = await _host.CreateKeyAsync("run-448-agent", "stripe", ["GET /v1/customers/*"]);
+
+        var results = await RaceAsync([victim], [bystander], async () =>
+            (await _host.Admin.DeleteAsync($"/v1/keys/{victimId}?reason=race")).EnsureSuccessStatusCode());
+
+        AssertRevocationHeld(results);
+    }
+
+    [Fact]
+    public async Task RevokeByLabelPrefix_UnderConcurrentTraffic_StopsTheWholeRunAtOnce()
+    {
+        var (_, first) = await _host.CreateKeyAsync("batch-2026-06-03-a", "stripe", ["GET /v1/customers/*"]);
+        var (_, second) = await _host.CreateKeyAsync("batch-2026-06-03-b", "stripe", ["GET /v1/customers/*"]);
+        var (_, bystander) = await _host.CreateKeyAsync("batch-2026-06-04-a", "stripe", ["GET /v1/customers/*"]);
+
+        var results = await RaceAsync([first, second], [bystander], async () =>
+        {
+            using var response = await _host.Admin.PostAsJsonAsync("/v1/keys/revoke", new { label_prefix = "batch-2026-06-03", reason = "kill switch" });
+            response.EnsureSuccessStatusCode();
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal(2, json.RootElement.GetProperty("revoked").GetArrayLength());
+        });
+
+        AssertRevocationHeld(results);
+    }
+
+    private static void AssertRevocationHeld(IReadOnlyCollection<Outcome> results)
+    {
+        var victims = results.Where(r => r.Victim).ToList();
+        var bystanders = results.Where(r => !r.Victim).ToList();
+        var afterRevoke = victims.Where(r => r.StartedAfterRevoke).ToList();
+
+        // The race really happened: the victim was served before, and tried many times after.
+        Assert.Contains(victims, r => !r.StartedAfterRevoke && r.Status == 200);
+        Assert.True(afterRevoke.Count >= 20, $"only {afterRevoke.Count} victim requests after the revoke");
+        Assert.All(afterRevoke, r => Assert.Equal((401, "key_revoked"), (r.Status, r.Code)));
+        Assert.True(bystanders.Count >= 40, $"only {bystanders.Count} bystander requests");
+        Assert.All(bystanders, r => Assert.Equal(200, r.Status));
+    }
+
+    private async Task<IReadOnlyCollection<Outcome>> RaceAsync(string[] victims, string[] bystanders, Func<Task> revoke)
+    {
+        var results = new ConcurrentBag<Outcome>();
+        var revoked = 0;
+        using var stop = new CancellationTokenSource();
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = _host.Proxy.BaseAddress };
+
+        async Task Worker(string token, bool victim)
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var startedAfter = Volatile.Read(ref revoked) == 1;
+                using var request = new HttpRequestMessage(HttpMethod.Get, "/stripe/v1/customers/cus_race");
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                using var response = await client.SendAsync(request);
+                var body = await response.Content.ReadAsStringAsync();
+                string? code = null;
+                if (!response.IsSuccessStatusCode)
+                {
+                    using var json = JsonDocument.Parse(body);
+                    code = json.RootElement.GetProperty("error").GetProperty("code").GetString();
+                }
+                results.Add(new Outcome(victim, startedAfter, (int)response.StatusCode, code));
+            }
+        }
+
+        var workers = victims.SelectMany(t => Enumerable.Range(0, WorkersPerKey).Select(_ => Task.Run(() => Worker(t, victim: true))))
+            .Concat(bystanders.SelectMany(t => Enumerable.Range(0, WorkersPerKey).Select(_ => Task.Run(() => Worker(t, victim: false)))))
+            .ToList();
+        await Task.Delay(Phase);
+        await revoke();
+        Volatile.Write(ref revoked, 1);
+        await Task.Delay(Phase);
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+        return results;
+    }
+
+    private sealed record Outcome(bool Victim, bool StartedAfterRevoke, int Status, string? Code);
+}
