@@ -9,7 +9,7 @@ internal static class CanonicalPath
 {
     public static bool IsCanonical(ReadOnlySpan<char> path) => IsCanonical(path, allowWildcard: false);
 
-    /// <param name="allowWildcard">For allowlist patterns: a segment may be exactly <c>*</c>.</param>
+    /// <param name="allowWildcard">For allowlist patterns: <c>*</c> may only be a whole segment.</param>
     public static bool IsCanonical(ReadOnlySpan<char> path, bool allowWildcard)
     {
         if (path.Length < 2 || path[0] != '/')
@@ -41,10 +41,11 @@ internal static class CanonicalPath
         }
         if (segment is "*")
         {
-            return allowWildcard;
+            return true; // a wildcard in a pattern; in a request, a literal segment of the allowed alphabet
         }
         foreach (var c in segment)
         {
+            // In a pattern '*' only stands alone, so "x*" can never be read as a prefix wildcard.
             if (!IsSegmentChar(c) || (allowWildcard && c == '*'))
             {
                 return false;

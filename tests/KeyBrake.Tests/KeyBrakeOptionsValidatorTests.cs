@@ -1,0 +1,44 @@
+namespace KeyBrake.Tests;
+
+public sealed class KeyBrakeOptionsValidatorTests
+{
+    [Fact]
+    public void Validate_Defaults_Succeed()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(KeyBrakeHostExtensions.Defaults).Build();
+        var options = configuration.GetSection("KeyBrake").Get<KeyBrakeOptions>()!;
+
+        Assert.True(new KeyBrakeOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Fact]
+    public void Validate_ListsEveryError()
+    {
+        var options = new KeyBrakeOptions
+        {
+            Vendors = new(StringComparer.Ordinal)
+            {
+                ["Stripe"] = new() { Upstream = "ftp://x", SecretName = "", Auth = "Digest", Port = 70000 },
+                ["v1"] = new() { Upstream = "https://api.example.com/base", SecretName = "s", Auth = "Bearer" },
+            },
+            Secrets = new() { Provider = "AzureKeyVault", KeyVaultUri = "http://vault", CacheTtl = "soon" },
+            Keys = new() { MaxTtl = "0s", DefaultTtl = "1h" },
+            Proxy = new() { MaxBodyBytes = 0 },
+            Admin = new() { BootstrapToken = "short" },
+        };
+
+        var result = new KeyBrakeOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        var failures = string.Join("\n", result.Failures!);
+        foreach (var expected in new[]
+        {
+            "Vendors:Stripe: vendor names", "Vendors:Stripe:Upstream", "Vendors:Stripe:SecretName", "Vendors:Stripe:Auth",
+            "Vendors:Stripe:Port", "Vendors:v1: vendor names", "Vendors:v1:Upstream", "KeyVaultUri", "CacheTtl", "MaxTtl",
+            "MaxBodyBytes", "BootstrapToken",
+        })
+        {
+            Assert.Contains(expected, failures, StringComparison.Ordinal);
+        }
+    }
+}
