@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test: restores the Node 20 vendor clients the end-to-end tests drive, then `dotnet test`.
+# Prints a closing "N passed, N failed" line; exits non-zero if anything failed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "Node.js 20 or newer is required for the vendor client tests (found: $(node --version 2>/dev/null || echo none))." >&2
+  exit 1
+fi
+if [ ! -d tests/KeyBrake.EndToEnd.Tests/node/node_modules ] || [ tests/KeyBrake.EndToEnd.Tests/node/package-lock.json -nt tests/KeyBrake.EndToEnd.Tests/node/node_modules ]; then
+  (cd tests/KeyBrake.EndToEnd.Tests/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+log=$(mktemp)
+status=0
+dotnet test KeyBrake.sln --nologo "$@" 2>&1 | tee "$log" || status=$?
+passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+rm -f "$log"
+echo "Tests: ${passed} passed, ${failed} failed"
+if [ "$status" -eq 0 ] && [ "$failed" -gt 0 ]; then status=1; fi
+exit "$status"
