@@ -74,8 +74,8 @@ internal static partial class KeyRequests
         if (body.TryGetProperty("expires_at", out var at) && at.ValueKind != JsonValueKind.Null)
         {
             if (at.ValueKind != JsonValueKind.String
-                || !DateTimeOffset.TryParse(at.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var parsed)
-                || !(at.GetString()!.EndsWith('Z') || at.GetString()!.Contains('+', StringComparison.Ordinal)))
+                || !ZonedTimestamp().IsMatch(at.GetString()!)
+                || !DateTimeOffset.TryParse(at.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var parsed))
             {
                 errors.Add(new("expires_at", "must be an ISO 8601 timestamp with a zone, e.g. 2026-06-03T18:00:00.000Z"));
             }
@@ -235,6 +235,10 @@ internal static partial class KeyRequests
         }
         return ok ? JsonSerializer.Serialize(metadata) : null;
     }
+
+    // A zone is required: a bare local time would be read in the server's zone.
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$")]
+    private static partial Regex ZonedTimestamp();
 
     [GeneratedRegex("^[A-Za-z0-9._:/-]{1,200}$")]
     private static partial Regex LabelPattern();
