@@ -9,33 +9,18 @@ namespace KeyBrake.EndToEnd.Tests.Clients;
 /// The vendors' own client libraries, changed only in base URL and key, talking to the real host. The fake vendor
 /// records what arrived: the real secret, never the vault key, and nothing at all for denied calls.
 /// </summary>
-public sealed class VendorClientTests : IAsyncLifetime
+public sealed class VendorClientTests : HostedTest
 {
-    private FakeVendor _vendor = null!;
-    private KeyBrakeHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        _vendor = await FakeVendor.StartAsync();
-        _host = await KeyBrakeHost.StartAsync(_vendor);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _vendor.DisposeAsync();
-    }
-
     [Fact]
     public async Task StripeNet_AllowedCall_ReachesVendorWithTheRealSecret()
     {
-        var (_, token) = await _host.CreateKeyAsync("stripe-net-run", "stripe", ["POST /v1/payment_intents"]);
+        var (_, token) = await Host.CreateKeyAsync("stripe-net-run", "stripe", ["POST /v1/payment_intents"]);
         var client = StripeNet(token);
 
         var intent = await new PaymentIntentService(client).CreateAsync(new PaymentIntentCreateOptions { Amount = 500, Currency = "usd" });
 
         Assert.Equal("pi_123", intent.Id);
-        var received = Assert.Single(_vendor.Received);
+        var received = Assert.Single(Vendor.Received);
         Assert.Equal("/v1/payment_intents", received.Path);
         Assert.Contains("amount=500", received.Body, StringComparison.Ordinal);
         Assert.Equal("Bearer " + KeyBrakeHost.StripeSecret, received.Headers["Authorization"]);
@@ -45,21 +30,21 @@ public sealed class VendorClientTests : IAsyncLifetime
     [Fact]
     public async Task StripeNet_DeniedCall_SurfacesKeyBrakesCodeAndNeverReachesVendor()
     {
-        var (_, token) = await _host.CreateKeyAsync("stripe-net-denied", "stripe", ["POST /v1/payment_intents"]);
+        var (_, token) = await Host.CreateKeyAsync("stripe-net-denied", "stripe", ["POST /v1/payment_intents"]);
 
         var error = await Assert.ThrowsAsync<StripeException>(() => new ChargeService(StripeNet(token)).ListAsync());
 
         Assert.Equal(HttpStatusCode.Forbidden, error.HttpStatusCode);
         Assert.Equal("endpoint_not_allowed", error.StripeError.Code);
         Assert.Equal("keybrake_error", error.StripeError.Type);
-        Assert.Empty(_vendor.Received);
+        Assert.Empty(Vendor.Received);
     }
 
     [Fact]
     public async Task StripeNode_ThroughTheVendorPort_AllowedAndDenied()
     {
-        var (_, token) = await _host.CreateKeyAsync("stripe-node-run", "stripe", ["POST /v1/payment_intents"]);
-        var environment = new Dictionary<string, string> { ["KEYBRAKE_TOKEN"] = token, ["KEYBRAKE_STRIPE_PORT"] = _host.StripePort.ToString() };
+        var (_, token) = await Host.CreateKeyAsync("stripe-node-run", "stripe", ["POST /v1/payment_intents"]);
+        var environment = new Dictionary<string, string> { ["KEYBRAKE_TOKEN"] = token, ["KEYBRAKE_STRIPE_PORT"] = Host.StripePort.ToString() };
 
         var allowed = await NodeClient.RunAsync("stripe-client.mjs", environment);
         var denied = await NodeClient.RunAsync("stripe-client.mjs", new(environment) { ["MODE"] = "denied" });
@@ -69,7 +54,7 @@ public sealed class VendorClientTests : IAsyncLifetime
         Assert.False(denied.GetProperty("ok").GetBoolean());
         Assert.Equal(403, denied.GetProperty("status").GetInt32());
         Assert.Equal("endpoint_not_allowed", denied.GetProperty("code").GetString());
-        var received = Assert.Single(_vendor.Received);
+        var received = Assert.Single(Vendor.Received);
         Assert.Equal("/v1/payment_intents", received.Path);
         Assert.Equal("Bearer " + KeyBrakeHost.StripeSecret, received.Headers["Authorization"]);
         Assert.Equal("run-447-pi-1", received.Headers["Idempotency-Key"]);
@@ -78,11 +63,11 @@ public sealed class VendorClientTests : IAsyncLifetime
     [Fact]
     public async Task TwilioNode_SendsMessageWithBasicAccountSidAndSecret_AndCallsAreDenied()
     {
-        var (_, token) = await _host.CreateKeyAsync("twilio-node-run", "twilio", ["POST /2010-04-01/Accounts/*/Messages.json"]);
+        var (_, token) = await Host.CreateKeyAsync("twilio-node-run", "twilio", ["POST /2010-04-01/Accounts/*/Messages.json"]);
         var environment = new Dictionary<string, string>
         {
             ["KEYBRAKE_TOKEN"] = token,
-            ["KEYBRAKE_BASE_URL"] = _host.Proxy.BaseAddress!.ToString().TrimEnd('/'),
+            ["KEYBRAKE_BASE_URL"] = Host.Proxy.BaseAddress!.ToString().TrimEnd('/'),
             ["TWILIO_ACCOUNT_SID"] = KeyBrakeHost.TwilioAccountSid,
         };
 
@@ -93,7 +78,7 @@ public sealed class VendorClientTests : IAsyncLifetime
         Assert.Equal("SM123", allowed.GetProperty("sid").GetString());
         Assert.False(denied.GetProperty("ok").GetBoolean());
         Assert.Equal(403, denied.GetProperty("status").GetInt32());
-        var received = Assert.Single(_vendor.Received);
+        var received = Assert.Single(Vendor.Received);
         Assert.Equal($"/2010-04-01/Accounts/{KeyBrakeHost.TwilioAccountSid}/Messages.json", received.Path);
         Assert.Contains("Body=Your code is 123456", WebUtility.UrlDecode(received.Body), StringComparison.Ordinal);
         var basic = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{KeyBrakeHost.TwilioAccountSid}:{KeyBrakeHost.TwilioSecret}"));
@@ -103,11 +88,11 @@ public sealed class VendorClientTests : IAsyncLifetime
     [Fact]
     public async Task ResendNode_SendsEmailThroughBaseUrl_AndOtherEndpointsAreDenied()
     {
-        var (_, token) = await _host.CreateKeyAsync("resend-node-run", "resend", ["POST /emails"]);
+        var (_, token) = await Host.CreateKeyAsync("resend-node-run", "resend", ["POST /emails"]);
         var environment = new Dictionary<string, string>
         {
             ["KEYBRAKE_TOKEN"] = token,
-            ["RESEND_BASE_URL"] = _host.Proxy.BaseAddress!.ToString().TrimEnd('/') + "/resend",
+            ["RESEND_BASE_URL"] = Host.Proxy.BaseAddress!.ToString().TrimEnd('/') + "/resend",
         };
 
         var allowed = await NodeClient.RunAsync("resend-client.mjs", environment);
@@ -117,7 +102,7 @@ public sealed class VendorClientTests : IAsyncLifetime
         Assert.Equal("49a3999c-0ce1-4ea6-ab68-afcd6dc2e794", allowed.GetProperty("id").GetString());
         Assert.False(denied.GetProperty("ok").GetBoolean());
         Assert.Equal("endpoint_not_allowed", denied.GetProperty("error").GetProperty("error").GetProperty("code").GetString());
-        var received = Assert.Single(_vendor.Received);
+        var received = Assert.Single(Vendor.Received);
         Assert.Equal("/emails", received.Path);
         Assert.Contains("jane@example.com", received.Body, StringComparison.Ordinal);
         Assert.Equal("Bearer " + KeyBrakeHost.ResendSecret, received.Headers["Authorization"]);
@@ -126,7 +111,7 @@ public sealed class VendorClientTests : IAsyncLifetime
     private StripeClient StripeNet(string token) => new(new StripeClientOptions
     {
         ApiKey = token,
-        ApiBase = _host.Proxy.BaseAddress!.ToString().TrimEnd('/') + "/stripe",
+        ApiBase = Host.Proxy.BaseAddress!.ToString().TrimEnd('/') + "/stripe",
         HttpClient = new SystemNetHttpClient(new HttpClient(), 0),
     });
 }

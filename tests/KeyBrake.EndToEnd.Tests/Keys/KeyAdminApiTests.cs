@@ -8,29 +8,14 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace KeyBrake.EndToEnd.Tests.Keys;
 
-public sealed class KeyAdminApiTests : IAsyncLifetime
+public sealed class KeyAdminApiTests() : HostedTest(new FakeTimeProvider(Start))
 {
     private static readonly DateTimeOffset Start = new(2026, 6, 3, 9, 30, 0, 123, TimeSpan.Zero);
-    private readonly FakeTimeProvider _time = new(Start);
-    private FakeVendor _vendor = null!;
-    private KeyBrakeHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        _vendor = await FakeVendor.StartAsync();
-        _host = await KeyBrakeHost.StartAsync(_vendor, time: _time);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _vendor.DisposeAsync();
-    }
 
     [Fact]
     public async Task Create_Returns201WithEveryFieldAndTheTokenOnce()
     {
-        using var response = await _host.Admin.PostAsJsonAsync("/v1/keys", new
+        using var response = await Host.Admin.PostAsJsonAsync("/v1/keys", new
         {
             label = "billing-agent-run-2026-06-03-batch-447",
             vendor = "stripe",
@@ -66,7 +51,7 @@ public sealed class KeyAdminApiTests : IAsyncLifetime
             """{"allowed_endpoints":["POST /v1/payment_intents","/v1/payment_intents/*","GET /v1/customers/*"],"daily_usd_cap_micros":5000250000,"expires_at":"2026-06-03T13:30:00.123Z","vendor":"stripe"}""";
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical))), key.GetProperty("policy_hash").GetString());
 
-        using var fetched = JsonDocument.Parse(await _host.Admin.GetStringAsync($"/v1/keys/{id}"));
+        using var fetched = JsonDocument.Parse(await Host.Admin.GetStringAsync($"/v1/keys/{id}"));
         Assert.False(fetched.RootElement.TryGetProperty("token", out _));
         Assert.Equal(key.GetProperty("policy_hash").GetString(), fetched.RootElement.GetProperty("policy_hash").GetString());
     }
@@ -74,7 +59,7 @@ public sealed class KeyAdminApiTests : IAsyncLifetime
     [Fact]
     public async Task Create_WithManyBadFields_Is400NamingEveryOne()
     {
-        using var response = await _host.Admin.PostAsJsonAsync("/v1/keys", new
+        using var response = await Host.Admin.PostAsJsonAsync("/v1/keys", new
         {
             label = "has spaces!",
             vendor = "paypal",
@@ -111,7 +96,7 @@ public sealed class KeyAdminApiTests : IAsyncLifetime
     [InlineData("""{not json""", "body")]
     public async Task Create_BadInput_Is400NamingTheField(string body, string field)
     {
-        using var response = await _host.Admin.PostAsync("/v1/keys", new StringContent(body, Encoding.UTF8, "application/json"));
+        using var response = await Host.Admin.PostAsync("/v1/keys", new StringContent(body, Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = await ErrorJson.ReadAsync(response);
@@ -122,11 +107,11 @@ public sealed class KeyAdminApiTests : IAsyncLifetime
     [Fact]
     public async Task List_FiltersByStatusVendorAndLabelPrefix()
     {
-        var (a, _) = await _host.CreateKeyAsync("run-447-a", "stripe", ["GET /v1/customers/*"]);
-        var (b, _) = await _host.CreateKeyAsync("run-447-b", "resend", ["POST /emails"]);
-        var (c, _) = await _host.CreateKeyAsync("run-448-a", "stripe", ["GET /v1/customers/*"], ttl: "90s");
-        (await _host.Admin.DeleteAsync($"/v1/keys/{b}")).EnsureSuccessStatusCode();
-        _time.Advance(TimeSpan.FromMinutes(2));
+        var (a, _) = await Host.CreateKeyAsync("run-447-a", "stripe", ["GET /v1/customers/*"]);
+        var (b, _) = await Host.CreateKeyAsync("run-447-b", "resend", ["POST /emails"]);
+        var (c, _) = await Host.CreateKeyAsync("run-448-a", "stripe", ["GET /v1/customers/*"], ttl: "90s");
+        (await Host.Admin.DeleteAsync($"/v1/keys/{b}")).EnsureSuccessStatusCode();
+        Time!.Advance(TimeSpan.FromMinutes(2));
 
         Assert.Equal(Sorted(a, b), Ids(await ListAsync("?label_prefix=run-447")));
         Assert.Equal(Sorted(a, c), Ids(await ListAsync("?vendor=stripe")));
@@ -134,26 +119,26 @@ public sealed class KeyAdminApiTests : IAsyncLifetime
         Assert.Equal(Sorted(b), Ids(await ListAsync("?status=revoked")));
         Assert.Equal(Sorted(c), Ids(await ListAsync("?status=expired")));
         Assert.Equal(Array.Empty<string>(), Ids(await ListAsync("?label_prefix=RUN")));
-        using var bad = await _host.Admin.GetAsync("/v1/keys?status=dead");
+        using var bad = await Host.Admin.GetAsync("/v1/keys?status=dead");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
     }
 
     [Fact]
     public async Task Patch_ChangesPolicy_RequiresJustification_AndAppliesToTheNextRequest()
     {
-        var (id, token) = await _host.CreateKeyAsync("run-patch", "stripe", ["GET /v1/customers/*"], cap: 10);
-        using var before = JsonDocument.Parse(await _host.Admin.GetStringAsync($"/v1/keys/{id}"));
-        using var allowedBefore = await _host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", token));
+        var (id, token) = await Host.CreateKeyAsync("run-patch", "stripe", ["GET /v1/customers/*"], cap: 10);
+        using var before = JsonDocument.Parse(await Host.Admin.GetStringAsync($"/v1/keys/{id}"));
+        using var allowedBefore = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", token));
         Assert.Equal(HttpStatusCode.OK, allowedBefore.StatusCode);
 
-        using var unjustified = await _host.Admin.PatchAsJsonAsync($"/v1/keys/{id}", new { daily_usd_cap = 20 });
+        using var unjustified = await Host.Admin.PatchAsJsonAsync($"/v1/keys/{id}", new { daily_usd_cap = 20 });
         Assert.Equal(HttpStatusCode.BadRequest, unjustified.StatusCode);
         Assert.Contains((await ErrorJson.ReadAsync(unjustified)).GetProperty("fields").EnumerateArray(), f => f.GetProperty("field").GetString() == "justification");
 
-        using var tooLate = await _host.Admin.PatchAsJsonAsync($"/v1/keys/{id}", new { expires_at = "2026-06-11T00:00:00Z", justification = "x" });
+        using var tooLate = await Host.Admin.PatchAsJsonAsync($"/v1/keys/{id}", new { expires_at = "2026-06-11T00:00:00Z", justification = "x" });
         Assert.Equal(HttpStatusCode.BadRequest, tooLate.StatusCode);
 
-        using var patched = await _host.Admin.PatchAsJsonAsync($"/v1/keys/{id}", new
+        using var patched = await Host.Admin.PatchAsJsonAsync($"/v1/keys/{id}", new
         {
             allowed_endpoints = new[] { "GET /v1/charges" },
             daily_usd_cap = 20,
@@ -167,8 +152,8 @@ public sealed class KeyAdminApiTests : IAsyncLifetime
         Assert.Equal("2026-06-04T09:30:00.000Z", after.RootElement.GetProperty("expires_at").GetString());
         Assert.NotEqual(before.RootElement.GetProperty("policy_hash").GetString(), after.RootElement.GetProperty("policy_hash").GetString());
 
-        using var nowDenied = await _host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", token));
-        using var nowAllowed = await _host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/charges", token));
+        using var nowDenied = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", token));
+        using var nowAllowed = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/charges", token));
         Assert.Equal(HttpStatusCode.Forbidden, nowDenied.StatusCode);
         Assert.Equal(HttpStatusCode.OK, nowAllowed.StatusCode);
     }
@@ -176,12 +161,12 @@ public sealed class KeyAdminApiTests : IAsyncLifetime
     [Fact]
     public async Task Revoke_IsIdempotent_AndRecordsWhoWhyWhen()
     {
-        var (id, _) = await _host.CreateKeyAsync("run-revoke", "stripe", ["GET /v1/customers/*"]);
+        var (id, _) = await Host.CreateKeyAsync("run-revoke", "stripe", ["GET /v1/customers/*"]);
 
-        using var first = await _host.Admin.DeleteAsync($"/v1/keys/{id}?reason=looping");
-        _time.Advance(TimeSpan.FromSeconds(5));
-        using var second = await _host.Admin.DeleteAsync($"/v1/keys/{id}?reason=again");
-        using var missing = await _host.Admin.DeleteAsync("/v1/keys/key_nope?reason=x");
+        using var first = await Host.Admin.DeleteAsync($"/v1/keys/{id}?reason=looping");
+        Time!.Advance(TimeSpan.FromSeconds(5));
+        using var second = await Host.Admin.DeleteAsync($"/v1/keys/{id}?reason=again");
+        using var missing = await Host.Admin.DeleteAsync("/v1/keys/key_nope?reason=x");
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
@@ -194,20 +179,20 @@ public sealed class KeyAdminApiTests : IAsyncLifetime
         Assert.Equal("principal:bootstrap", json.RootElement.GetProperty("revoked_by").GetString());
         Assert.Equal("2026-06-03T09:30:00.123Z", json.RootElement.GetProperty("revoked_at").GetString());
 
-        using var patchRevoked = await _host.Admin.PatchAsJsonAsync($"/v1/keys/{id}", new { daily_usd_cap = 1, justification = "x" });
+        using var patchRevoked = await Host.Admin.PatchAsJsonAsync($"/v1/keys/{id}", new { daily_usd_cap = 1, justification = "x" });
         Assert.Equal(HttpStatusCode.Conflict, patchRevoked.StatusCode);
     }
 
     [Fact]
     public async Task BulkRevoke_ByLabelPrefix_RevokesOnlyThatRun()
     {
-        var (a1, t1) = await _host.CreateKeyAsync("billing-run-2026-06-03-a", "stripe", ["GET /v1/customers/*"]);
-        var (a2, _) = await _host.CreateKeyAsync("billing-run-2026-06-03-b", "resend", ["POST /emails"]);
-        var (other, t3) = await _host.CreateKeyAsync("billing-run-2026-06-04-a", "stripe", ["GET /v1/customers/*"]);
+        var (a1, t1) = await Host.CreateKeyAsync("billing-run-2026-06-03-a", "stripe", ["GET /v1/customers/*"]);
+        var (a2, _) = await Host.CreateKeyAsync("billing-run-2026-06-03-b", "resend", ["POST /emails"]);
+        var (other, t3) = await Host.CreateKeyAsync("billing-run-2026-06-04-a", "stripe", ["GET /v1/customers/*"]);
 
-        using var response = await _host.Admin.PostAsJsonAsync("/v1/keys/revoke", new { label_prefix = "billing-run-2026-06-03", reason = "kill switch" });
-        using var again = await _host.Admin.PostAsJsonAsync("/v1/keys/revoke", new { label_prefix = "billing-run-2026-06-03", reason = "kill switch" });
-        using var empty = await _host.Admin.PostAsJsonAsync("/v1/keys/revoke", new { label_prefix = "" });
+        using var response = await Host.Admin.PostAsJsonAsync("/v1/keys/revoke", new { label_prefix = "billing-run-2026-06-03", reason = "kill switch" });
+        using var again = await Host.Admin.PostAsJsonAsync("/v1/keys/revoke", new { label_prefix = "billing-run-2026-06-03", reason = "kill switch" });
+        using var empty = await Host.Admin.PostAsJsonAsync("/v1/keys/revoke", new { label_prefix = "" });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -216,8 +201,8 @@ public sealed class KeyAdminApiTests : IAsyncLifetime
         Assert.Empty(againJson.RootElement.GetProperty("revoked").EnumerateArray());
         Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
 
-        using var revokedCall = await _host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", t1));
-        using var otherCall = await _host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", t3));
+        using var revokedCall = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", t1));
+        using var otherCall = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", t3));
         Assert.Equal("key_revoked", (await ErrorJson.ReadAsync(revokedCall)).GetProperty("code").GetString());
         Assert.Equal(HttpStatusCode.OK, otherCall.StatusCode);
         Assert.Equal(Sorted(other), Ids(await ListAsync("?status=active")));
@@ -226,12 +211,12 @@ public sealed class KeyAdminApiTests : IAsyncLifetime
     [Fact]
     public async Task Store_HoldsOnlyTokenHashes_NeverTokensOrSecrets()
     {
-        var (_, token) = await _host.CreateKeyAsync("run-hash", "stripe", ["GET /v1/customers/*"]);
-        using var call = await _host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", token));
+        var (_, token) = await Host.CreateKeyAsync("run-hash", "stripe", ["GET /v1/customers/*"]);
+        using var call = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", token));
         Assert.Equal(HttpStatusCode.OK, call.StatusCode);
 
         var tokenHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
-        var bytes = Directory.GetFiles(Path.Combine(_host.DataDirectory, "data"))
+        var bytes = Directory.GetFiles(Path.Combine(Host.DataDirectory, "data"))
             .Select(f => Encoding.UTF8.GetString(File.ReadAllBytes(f))).Aggregate("", string.Concat);
         Assert.DoesNotContain(token, bytes, StringComparison.Ordinal);
         Assert.DoesNotContain(token[3..], bytes, StringComparison.Ordinal);
@@ -242,7 +227,7 @@ public sealed class KeyAdminApiTests : IAsyncLifetime
 
     private async Task<JsonElement> ListAsync(string query)
     {
-        using var json = JsonDocument.Parse(await _host.Admin.GetStringAsync("/v1/keys" + query));
+        using var json = JsonDocument.Parse(await Host.Admin.GetStringAsync("/v1/keys" + query));
         return json.RootElement.GetProperty("keys").Clone();
     }
 

@@ -12,34 +12,19 @@ namespace KeyBrake.EndToEnd.Tests.Keys;
 /// request that starts after the revoke call has returned must be refused with key_revoked, and the other run
 /// must never see a single failure.
 /// </summary>
-public sealed class RevocationUnderLoadTests : IAsyncLifetime
+public sealed class RevocationUnderLoadTests : HostedTest
 {
     private const int WorkersPerKey = 6;
     private static readonly TimeSpan Phase = TimeSpan.FromMilliseconds(400);
 
-    private FakeVendor _vendor = null!;
-    private KeyBrakeHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        _vendor = await FakeVendor.StartAsync();
-        _host = await KeyBrakeHost.StartAsync(_vendor);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _vendor.DisposeAsync();
-    }
-
     [Fact]
     public async Task RevokeOneKey_UnderConcurrentTraffic_IsEffectiveForTheVeryNextRequest_AndLeavesTheOtherRunWorking()
     {
-        var (victimId, victim) = await _host.CreateKeyAsync("run-447-agent", "stripe", ["GET /v1/customers/*"]);
-        var (_, bystander) = await _host.CreateKeyAsync("run-448-agent", "stripe", ["GET /v1/customers/*"]);
+        var (victimId, victim) = await Host.CreateKeyAsync("run-447-agent", "stripe", ["GET /v1/customers/*"]);
+        var (_, bystander) = await Host.CreateKeyAsync("run-448-agent", "stripe", ["GET /v1/customers/*"]);
 
         var results = await RaceAsync([victim], [bystander], async () =>
-            (await _host.Admin.DeleteAsync($"/v1/keys/{victimId}?reason=race")).EnsureSuccessStatusCode());
+            (await Host.Admin.DeleteAsync($"/v1/keys/{victimId}?reason=race")).EnsureSuccessStatusCode());
 
         AssertRevocationHeld(results);
     }
@@ -47,13 +32,13 @@ public sealed class RevocationUnderLoadTests : IAsyncLifetime
     [Fact]
     public async Task RevokeByLabelPrefix_UnderConcurrentTraffic_StopsTheWholeRunAtOnce()
     {
-        var (_, first) = await _host.CreateKeyAsync("batch-2026-06-03-a", "stripe", ["GET /v1/customers/*"]);
-        var (_, second) = await _host.CreateKeyAsync("batch-2026-06-03-b", "stripe", ["GET /v1/customers/*"]);
-        var (_, bystander) = await _host.CreateKeyAsync("batch-2026-06-04-a", "stripe", ["GET /v1/customers/*"]);
+        var (_, first) = await Host.CreateKeyAsync("batch-2026-06-03-a", "stripe", ["GET /v1/customers/*"]);
+        var (_, second) = await Host.CreateKeyAsync("batch-2026-06-03-b", "stripe", ["GET /v1/customers/*"]);
+        var (_, bystander) = await Host.CreateKeyAsync("batch-2026-06-04-a", "stripe", ["GET /v1/customers/*"]);
 
         var results = await RaceAsync([first, second], [bystander], async () =>
         {
-            using var response = await _host.Admin.PostAsJsonAsync("/v1/keys/revoke", new { label_prefix = "batch-2026-06-03", reason = "kill switch" });
+            using var response = await Host.Admin.PostAsJsonAsync("/v1/keys/revoke", new { label_prefix = "batch-2026-06-03", reason = "kill switch" });
             response.EnsureSuccessStatusCode();
             using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
             Assert.Equal(2, json.RootElement.GetProperty("revoked").GetArrayLength());
@@ -81,7 +66,7 @@ public sealed class RevocationUnderLoadTests : IAsyncLifetime
         var results = new ConcurrentBag<Outcome>();
         var revoked = 0;
         using var stop = new CancellationTokenSource();
-        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = _host.Proxy.BaseAddress };
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = Host.Proxy.BaseAddress };
 
         async Task Worker(string token, bool victim)
         {

@@ -7,40 +7,24 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace KeyBrake.EndToEnd.Tests.Proxy;
 
-public sealed class ProxyPipelineTests : IAsyncLifetime
+public sealed class ProxyPipelineTests() : HostedTest(new FakeTimeProvider(new DateTimeOffset(2026, 6, 3, 12, 0, 0, TimeSpan.Zero)))
 {
     private static readonly string[] StripeAllowed = ["POST /v1/payment_intents", "GET /v1/customers/*"];
-
-    private FakeVendor _vendor = null!;
-    private KeyBrakeHost _host = null!;
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 6, 3, 12, 0, 0, TimeSpan.Zero));
-
-    public async Task InitializeAsync()
-    {
-        _vendor = await FakeVendor.StartAsync();
-        _host = await KeyBrakeHost.StartAsync(_vendor, time: _time);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _vendor.DisposeAsync();
-    }
 
     [Fact]
     public async Task AllowedCall_ReachesVendorWithSecret_WithoutTokenOrKeyBrakeHeaders()
     {
-        var (_, token) = await _host.CreateKeyAsync("run-allowed", "stripe", StripeAllowed, cap: 50);
+        var (_, token) = await Host.CreateKeyAsync("run-allowed", "stripe", StripeAllowed, cap: 50);
         using var request = KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents?expand[]=customer", token,
             new StringContent("amount=500&currency=usd", Encoding.UTF8, "application/x-www-form-urlencoded"));
         request.Headers.Add("X-KeyBrake-Reason", "charge the nightly batch");
         request.Headers.Add("X-KeyBrake-Anything", "internal");
         request.Headers.Add("Proxy-Authorization", "Basic " + token);
 
-        using var response = await _host.Proxy.SendAsync(request);
+        using var response = await Host.Proxy.SendAsync(request);
 
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        var received = Assert.Single(_vendor.Received);
+        var received = Assert.Single(Vendor.Received);
         Assert.Equal("POST", received.Method);
         Assert.Equal("/v1/payment_intents", received.Path);
         Assert.Equal("?expand[]=customer", Uri.UnescapeDataString(received.Query));
@@ -56,10 +40,10 @@ public sealed class ProxyPipelineTests : IAsyncLifetime
     [Fact]
     public async Task UpstreamKeyBrakeHeaders_AreReplacedByKeyBrakes()
     {
-        var (_, token) = await _host.CreateKeyAsync("run-spoof", "stripe", StripeAllowed, cap: 7.25m);
-        _vendor.Respond = _ => (200, "{}", new() { ["X-KeyBrake-Remaining-Usd"] = "999999", ["X-KeyBrake-Request-Id"] = "req_forged", ["X-KeyBrake-Other"] = "x" });
+        var (_, token) = await Host.CreateKeyAsync("run-spoof", "stripe", StripeAllowed, cap: 7.25m);
+        Vendor.Respond = _ => (200, "{}", new() { ["X-KeyBrake-Remaining-Usd"] = "999999", ["X-KeyBrake-Request-Id"] = "req_forged", ["X-KeyBrake-Other"] = "x" });
 
-        using var response = await _host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", token));
+        using var response = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", token));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("7.25", response.Headers.GetValues("X-KeyBrake-Remaining-Usd").Single());
@@ -105,38 +89,38 @@ public sealed class ProxyPipelineTests : IAsyncLifetime
     [MemberData(nameof(BypassAttempts))]
     public async Task BypassAttempt_IsRefused_AndNeverReachesVendor(string method, string target, string[] headers, int status, string code)
     {
-        var (_, token) = await _host.CreateKeyAsync("run-bypass", "stripe", StripeAllowed);
+        var (_, token) = await Host.CreateKeyAsync("run-bypass", "stripe", StripeAllowed);
 
-        var (actualStatus, body) = await RawHttp.SendAsync(_host.ProxyPort, method, target, [$"Authorization: Bearer {token}", .. headers]);
+        var (actualStatus, body) = await RawHttp.SendAsync(Host.ProxyPort, method, target, [$"Authorization: Bearer {token}", .. headers]);
 
         Assert.Equal(status, actualStatus);
         using var json = JsonDocument.Parse(body);
         Assert.Equal(code, json.RootElement.GetProperty("error").GetProperty("code").GetString());
         Assert.False(json.RootElement.GetProperty("error").GetProperty("retryable").GetBoolean());
-        Assert.Empty(_vendor.Received);
+        Assert.Empty(Vendor.Received);
     }
 
     [Fact]
     public async Task EndpointNotAllowed_NamesAllowedAndAttempted()
     {
-        var (_, token) = await _host.CreateKeyAsync("run-detail", "stripe", StripeAllowed);
+        var (_, token) = await Host.CreateKeyAsync("run-detail", "stripe", StripeAllowed);
 
-        using var response = await _host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/refunds?amount=5", token));
+        using var response = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/refunds?amount=5", token));
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         var error = await ErrorJson.ReadAsync(response);
         Assert.Equal("endpoint_not_allowed", error.GetProperty("code").GetString());
         Assert.Equal(StripeAllowed, error.GetProperty("allowed_endpoints").EnumerateArray().Select(e => e.GetString()!).ToArray());
         Assert.Equal("POST /v1/refunds", error.GetProperty("attempted").GetString());
-        Assert.Empty(_vendor.Received);
+        Assert.Empty(Vendor.Received);
     }
 
     [Fact]
     public async Task Tokens_MissingUnknownRevokedExpired_Get401WithTheirCodes()
     {
-        var (revokedId, revoked) = await _host.CreateKeyAsync("run-revoked", "stripe", StripeAllowed);
-        (await _host.Admin.DeleteAsync($"/v1/keys/{revokedId}?reason=test")).EnsureSuccessStatusCode();
-        var (_, expiring) = await _host.CreateKeyAsync("run-expiring", "stripe", StripeAllowed, ttl: "90s");
+        var (revokedId, revoked) = await Host.CreateKeyAsync("run-revoked", "stripe", StripeAllowed);
+        (await Host.Admin.DeleteAsync($"/v1/keys/{revokedId}?reason=test")).EnsureSuccessStatusCode();
+        var (_, expiring) = await Host.CreateKeyAsync("run-expiring", "stripe", StripeAllowed, ttl: "90s");
         const string path = "/stripe/v1/customers/cus_1";
 
         async Task<string> CodeOf(string? token, string? scheme = "Bearer")
@@ -146,7 +130,7 @@ public sealed class ProxyPipelineTests : IAsyncLifetime
             {
                 request.Headers.Authorization = new AuthenticationHeaderValue(scheme!, token);
             }
-            using var response = await _host.Proxy.SendAsync(request);
+            using var response = await Host.Proxy.SendAsync(request);
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
             return (await ErrorJson.ReadAsync(response)).GetProperty("code").GetString()!;
         }
@@ -156,9 +140,9 @@ public sealed class ProxyPipelineTests : IAsyncLifetime
         Assert.Equal("invalid_key", await CodeOf("vk_" + new string('A', 43)));
         Assert.Equal("invalid_key", await CodeOf("sk_live_real_looking_key"));
         Assert.Equal("key_revoked", await CodeOf(revoked));
-        _time.Advance(TimeSpan.FromSeconds(90));
+        Time!.Advance(TimeSpan.FromSeconds(90));
         Assert.Equal("key_expired", await CodeOf(expiring));
-        Assert.Empty(_vendor.Received);
+        Assert.Empty(Vendor.Received);
     }
 
     [Theory]
@@ -166,101 +150,101 @@ public sealed class ProxyPipelineTests : IAsyncLifetime
     [InlineData(false)]
     public async Task BasicCredentials_TokenAsUsernameOrPassword_IsAccepted(bool asUsername)
     {
-        var (_, token) = await _host.CreateKeyAsync("run-basic", "stripe", StripeAllowed);
+        var (_, token) = await Host.CreateKeyAsync("run-basic", "stripe", StripeAllowed);
         var pair = asUsername ? token + ":" : "AC123:" + token;
         using var request = new HttpRequestMessage(HttpMethod.Get, "/stripe/v1/customers/cus_1");
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(pair)));
 
-        using var response = await _host.Proxy.SendAsync(request);
+        using var response = await Host.Proxy.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("Bearer " + KeyBrakeHost.StripeSecret, Assert.Single(_vendor.Received).Headers["Authorization"]);
+        Assert.Equal("Bearer " + KeyBrakeHost.StripeSecret, Assert.Single(Vendor.Received).Headers["Authorization"]);
     }
 
     [Fact]
     public async Task Twilio_GetsBasicAccountSidAndSecret()
     {
-        var (_, token) = await _host.CreateKeyAsync("run-twilio", "twilio", ["POST /2010-04-01/Accounts/*/Messages.json"]);
+        var (_, token) = await Host.CreateKeyAsync("run-twilio", "twilio", ["POST /2010-04-01/Accounts/*/Messages.json"]);
         using var request = KeyBrakeHost.ProxyRequest(HttpMethod.Post, $"/twilio/2010-04-01/Accounts/{KeyBrakeHost.TwilioAccountSid}/Messages.json", token,
             new FormUrlEncodedContent(new Dictionary<string, string> { ["To"] = "+15555550100", ["Body"] = "hi" }));
 
-        using var response = await _host.Proxy.SendAsync(request);
+        using var response = await Host.Proxy.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{KeyBrakeHost.TwilioAccountSid}:{KeyBrakeHost.TwilioSecret}"));
-        Assert.Equal(expected, Assert.Single(_vendor.Received).Headers["Authorization"]);
+        Assert.Equal(expected, Assert.Single(Vendor.Received).Headers["Authorization"]);
     }
 
     [Fact]
     public async Task OversizedBody_WithContentLength_Is413_AndNeverReachesVendor()
     {
-        var (_, token) = await _host.CreateKeyAsync("run-big", "stripe", StripeAllowed);
-        using var response = await _host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token,
+        var (_, token) = await Host.CreateKeyAsync("run-big", "stripe", StripeAllowed);
+        using var response = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token,
             new ByteArrayContent(new byte[1024 * 1024 + 1])));
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("body_too_large", (await ErrorJson.ReadAsync(response)).GetProperty("code").GetString());
-        Assert.Empty(_vendor.Received);
+        Assert.Empty(Vendor.Received);
     }
 
     [Fact]
     public async Task OversizedBody_Chunked_Is413_AndNeverReachesVendor()
     {
-        var (_, token) = await _host.CreateKeyAsync("run-big-chunked", "stripe", StripeAllowed);
+        var (_, token) = await Host.CreateKeyAsync("run-big-chunked", "stripe", StripeAllowed);
         var content = new StreamContent(new MemoryStream(new byte[2 * 1024 * 1024]));
         using var request = KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token, content);
         request.Headers.TransferEncodingChunked = true;
 
-        using var response = await _host.Proxy.SendAsync(request);
+        using var response = await Host.Proxy.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("body_too_large", (await ErrorJson.ReadAsync(response)).GetProperty("code").GetString());
-        Assert.Empty(_vendor.Received);
+        Assert.Empty(Vendor.Received);
     }
 
     [Fact]
     public async Task Listeners_KeepAdminAndProxyRoutesApart()
     {
-        var (id, token) = await _host.CreateKeyAsync("run-listeners", "stripe", StripeAllowed);
+        var (id, token) = await Host.CreateKeyAsync("run-listeners", "stripe", StripeAllowed);
 
-        using var adminOnProxy = await _host.Proxy.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/v1/keys/{id}")
+        using var adminOnProxy = await Host.Proxy.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/v1/keys/{id}")
         {
             Headers = { Authorization = new AuthenticationHeaderValue("Bearer", KeyBrakeHost.AdminToken) },
         });
-        using var healthOnProxy = await _host.Proxy.GetAsync("/healthz");
-        using var proxyOnAdmin = await _host.Admin.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", token));
-        var (dotted, _) = await RawHttp.SendAsync(_host.AdminPort, "GET", "/x/../stripe/v1/customers/cus_1", [$"Authorization: Bearer {token}"]);
-        var (smuggled, _) = await RawHttp.SendAsync(_host.ProxyPort, "GET", "/stripe/../v1/keys", [$"Authorization: Bearer {KeyBrakeHost.AdminToken}"]);
+        using var healthOnProxy = await Host.Proxy.GetAsync("/healthz");
+        using var proxyOnAdmin = await Host.Admin.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", token));
+        var (dotted, _) = await RawHttp.SendAsync(Host.AdminPort, "GET", "/x/../stripe/v1/customers/cus_1", [$"Authorization: Bearer {token}"]);
+        var (smuggled, _) = await RawHttp.SendAsync(Host.ProxyPort, "GET", "/stripe/../v1/keys", [$"Authorization: Bearer {KeyBrakeHost.AdminToken}"]);
 
         Assert.Equal(HttpStatusCode.NotFound, adminOnProxy.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, healthOnProxy.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, proxyOnAdmin.StatusCode);
         Assert.Equal(404, dotted);
         Assert.Equal(400, smuggled);
-        Assert.Empty(_vendor.Received);
+        Assert.Empty(Vendor.Received);
     }
 
     [Fact]
     public async Task VendorPort_ServesUnprefixedPathsForThatVendor()
     {
-        var (_, token) = await _host.CreateKeyAsync("run-port", "stripe", StripeAllowed);
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_host.StripePort}") };
+        var (_, token) = await Host.CreateKeyAsync("run-port", "stripe", StripeAllowed);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Host.StripePort}") };
 
         using var allowed = await client.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/v1/customers/cus_9", token));
         using var denied = await client.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/v1/charges", token));
-        var (dotted, _) = await RawHttp.SendAsync(_host.StripePort, "GET", "/v1/customers/../charges", [$"Authorization: Bearer {token}"]);
+        var (dotted, _) = await RawHttp.SendAsync(Host.StripePort, "GET", "/v1/customers/../charges", [$"Authorization: Bearer {token}"]);
 
         Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
         Assert.Equal(400, dotted);
-        var received = Assert.Single(_vendor.Received);
+        var received = Assert.Single(Vendor.Received);
         Assert.Equal("/v1/customers/cus_9", received.Path);
     }
 
     [Fact]
     public async Task UnreachableUpstream_Is502UpstreamUnreachable()
     {
-        await using var host = await KeyBrakeHost.StartAsync(_vendor, new() { ["KeyBrake:Vendors:resend:Upstream"] = $"http://127.0.0.1:{FreePort.Next()}" });
+        await using var host = await KeyBrakeHost.StartAsync(Vendor, new() { ["KeyBrake:Vendors:resend:Upstream"] = $"http://127.0.0.1:{FreePort.Next()}" });
         var (_, token) = await host.CreateKeyAsync("run-down", "resend", ["POST /emails"]);
 
         using var response = await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/resend/emails", token, new StringContent("{}")));
@@ -272,7 +256,7 @@ public sealed class ProxyPipelineTests : IAsyncLifetime
     [Fact]
     public async Task MissingSecret_Is503SecretUnavailable_AndNeverReachesVendor()
     {
-        await using var host = await KeyBrakeHost.StartAsync(_vendor, new() { ["KeyBrake:Secrets:Local:resend-api-key"] = null });
+        await using var host = await KeyBrakeHost.StartAsync(Vendor, new() { ["KeyBrake:Secrets:Local:resend-api-key"] = null });
         var (_, token) = await host.CreateKeyAsync("run-nosecret", "resend", ["POST /emails"]);
 
         using var response = await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/resend/emails", token, new StringContent("{}")));
@@ -281,6 +265,6 @@ public sealed class ProxyPipelineTests : IAsyncLifetime
         var error = await ErrorJson.ReadAsync(response);
         Assert.Equal("secret_unavailable", error.GetProperty("code").GetString());
         Assert.DoesNotContain("re_", error.GetProperty("message").GetString(), StringComparison.Ordinal);
-        Assert.Empty(_vendor.Received);
+        Assert.Empty(Vendor.Received);
     }
 }
