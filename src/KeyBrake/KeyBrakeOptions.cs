@@ -57,4 +57,7 @@ internal sealed record KeysOptions
 internal sealed record ProxyOptions
 {
     public long MaxBodyBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>How long the upstream may stay silent before the call is 504 <c>upstream_timeout</c>.</summary>
+    public string UpstreamTimeout { get; init; } = "100s";
 }

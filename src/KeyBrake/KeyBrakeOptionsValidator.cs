@@ -74,6 +74,10 @@ internal sealed partial class KeyBrakeOptionsValidator : IValidateOptions<KeyBra
         {
             errors.Add($"KeyBrake:Proxy:MaxBodyBytes: {options.Proxy.MaxBodyBytes} must be between 1 and 67108864.");
         }
+        if (!Duration.TryParseConfig(options.Proxy.UpstreamTimeout, out var upstreamTimeout) || upstreamTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"KeyBrake:Proxy:UpstreamTimeout: '{options.Proxy.UpstreamTimeout}' must be a positive duration.");
+        }
         if (options.Admin.BootstrapToken is { Length: < 16 })
         {
             errors.Add("KeyBrake:Admin:BootstrapToken must be at least 16 characters.");

@@ -10,6 +10,10 @@ internal static class ProxyEndpoints
     {
         services.AddSingleton<IProxyAuditTrail, NoProxyAuditTrail>();
         var vendors = configuration.GetSection($"{KeyBrakeOptions.Section}:Vendors").GetChildren().ToList();
+        // An unparsable value is reported by the options validator at start; the fallback only lets it get there.
+        var timeout = Duration.TryParseConfig(configuration[$"{KeyBrakeOptions.Section}:Proxy:UpstreamTimeout"] ?? "100s", out var t) && t > TimeSpan.Zero
+            ? t
+            : TimeSpan.FromSeconds(100);
         services.AddReverseProxy()
             .LoadFromMemory(
                 [.. vendors.Select(v => new RouteConfig
@@ -22,6 +26,7 @@ internal static class ProxyEndpoints
                 [.. vendors.Select(v => new ClusterConfig
                 {
                     ClusterId = v.Key,
+                    HttpRequest = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { ActivityTimeout = timeout },
                     Destinations = new Dictionary<string, DestinationConfig>
                     {
                         ["upstream"] = new() { Address = v["Upstream"] ?? "https://invalid.example" },

@@ -254,6 +254,22 @@ public sealed class ProxyPipelineTests() : HostedTest(new FakeTimeProvider(new D
     }
 
     [Fact]
+    public async Task SilentUpstream_Is504UpstreamTimeout()
+    {
+        await using var host = await KeyBrakeHost.StartAsync(Vendor, new() { ["KeyBrake:Proxy:UpstreamTimeout"] = "1s" });
+        var (_, token) = await host.CreateKeyAsync("run-slow", "resend", ["POST /emails"]);
+        Vendor.Delay = TimeSpan.FromSeconds(10);
+
+        using var response = await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/resend/emails", token, new StringContent("{}")));
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        var error = await ErrorJson.ReadAsync(response);
+        Assert.Equal("upstream_timeout", error.GetProperty("code").GetString());
+        Assert.False(error.GetProperty("retryable").GetBoolean()); // it may have executed: retrying could repeat it
+        Assert.Single(Vendor.Received);
+    }
+
+    [Fact]
     public async Task MissingSecret_Is503SecretUnavailable_AndNeverReachesVendor()
     {
         await using var host = await KeyBrakeHost.StartAsync(Vendor, new() { ["KeyBrake:Secrets:Local:resend-api-key"] = null });

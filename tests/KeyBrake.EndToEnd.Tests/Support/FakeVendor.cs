@@ -49,6 +49,10 @@ internal sealed class FakeVendor : IAsyncDisposable
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
                 body);
             vendor!._received.Enqueue(request);
+            if (vendor.Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(vendor.Delay, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
             var (status, json, headers) = vendor.Respond(request);
             context.Response.StatusCode = status;
             context.Response.ContentType = "application/json";
@@ -62,6 +66,9 @@ internal sealed class FakeVendor : IAsyncDisposable
         await app.StartAsync();
         return vendor;
     }
+
+    /// <summary>How long the vendor waits before answering (a hanging vendor, for time-outs).</summary>
+    public TimeSpan Delay { get; set; }
 
     public void Clear() => _received.Clear();
 

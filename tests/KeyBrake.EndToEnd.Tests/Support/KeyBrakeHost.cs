@@ -45,6 +45,7 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
     public HttpClient Admin { get; }
     public HttpClient Proxy { get; }
     public IServiceProvider Services => _app.Services;
+    public CapturedLogs Logs { get; private init; } = null!;
 
     public static async Task<KeyBrakeHost> StartAsync(
         FakeVendor vendor,
@@ -79,6 +80,8 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
         }
         builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.ClearProviders();
+        var logs = new CapturedLogs();
+        builder.Logging.AddProvider(logs);
         builder.AddKeyBrake();
         if (time is not null)
         {
@@ -88,7 +91,7 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
         var app = builder.Build();
         app.MapKeyBrake();
         await app.StartAsync();
-        return new KeyBrakeHost(app, dataDirectory, proxyPort, adminPort, stripePort, time) { _keepData = keepData };
+        return new KeyBrakeHost(app, dataDirectory, proxyPort, adminPort, stripePort, time) { _keepData = keepData, Logs = logs };
     }
 
     /// <summary>Issues a key through the admin API and returns (id, token).</summary>
