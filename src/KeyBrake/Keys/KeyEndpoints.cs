@@ -48,7 +48,7 @@ internal static class KeyEndpoints
 
     private static async Task<IResult> ListAsync(
         HttpContext context, IKeyStore store, KeyService keys, ISpendGate spend,
-        string? status, string? vendor, string? label_prefix, int? limit)
+        string? status, string? vendor, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "label_prefix")] string? labelPrefix, int? limit)
     {
         var errors = new List<FieldError>();
         KeyStatus? statusFilter = null;
@@ -71,7 +71,7 @@ internal static class KeyEndpoints
         {
             return KeyBrakeError.InvalidRequest(errors);
         }
-        var found = await store.ListAsync(new KeyQuery(statusFilter, vendor, label_prefix, limit ?? DefaultListLimit), keys.Now, context.RequestAborted);
+        var found = await store.ListAsync(new KeyQuery(statusFilter, vendor, labelPrefix, limit ?? DefaultListLimit), keys.Now, context.RequestAborted);
         var views = new List<KeyView>(found.Count);
         foreach (var key in found)
         {

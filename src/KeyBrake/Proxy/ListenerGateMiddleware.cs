@@ -39,16 +39,16 @@ internal sealed partial class ListenerGateMiddleware(
                         $"The first path segment must name a configured vendor: {string.Join(", ", _vendors.Keys.Select(v => "/" + v + "/"))}.")
                         .WriteAsync(context);
                 }
-                return Admit(context, vendor, raw[(vendor.Length + 1)..], requestId);
+                return Admit(context, vendor, raw[(vendor.Length + 1)..], requestId, prefixPath: false);
             case ListenerKind.VendorPort:
-                return Admit(context, portVendor!, raw, requestId);
+                return Admit(context, portVendor!, raw, requestId, prefixPath: true);
             default:
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return Task.CompletedTask;
         }
     }
 
-    private Task Admit(HttpContext context, string vendor, string path, string requestId)
+    private Task Admit(HttpContext context, string vendor, string path, string requestId, bool prefixPath)
     {
         if (!Policy.CanonicalPath.IsCanonical(path))
         {
@@ -68,7 +68,7 @@ internal sealed partial class ListenerGateMiddleware(
         {
             return BodyTooLarge(context, _maxBodyBytes);
         }
-        if (listeners.KindOf(context.Connection.LocalPort) == ListenerKind.VendorPort)
+        if (prefixPath)
         {
             context.Request.Path = "/" + vendor + context.Request.Path; // route as /{vendor}/{path}
         }

@@ -11,8 +11,6 @@ internal sealed class CachingSecretStore(ISecretStore inner, TimeProvider time, 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _inflight = new(StringComparer.Ordinal);
 
-    public ISecretStore Inner => inner;
-
     public ValueTask<string> GetAsync(string name, CancellationToken cancellationToken)
     {
         if (ttl > TimeSpan.Zero && _entries.TryGetValue(name, out var entry) && time.GetUtcNow() < entry.FreshUntil)
