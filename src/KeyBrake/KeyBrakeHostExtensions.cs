@@ -44,7 +44,7 @@ internal static class KeyBrakeHostExtensions
         builder.Services.AddKeyBrakeAdmin();
         builder.Services.AddKeyBrakeSecrets(builder.Configuration);
         builder.Services.AddKeyBrakeSpend();
-        builder.Services.AddKeyBrakeProxy(builder.Configuration);
+        builder.Services.AddKeyBrakeProxy();
         return builder;
     }
 

@@ -1,38 +1,18 @@
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace KeyBrake.Proxy;
 
 internal static class ProxyEndpoints
 {
     /// <summary>One YARP route and cluster per configured vendor: <c>/{vendor}/{**path}</c> → upstream, prefix removed.</summary>
-    public static IServiceCollection AddKeyBrakeProxy(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddKeyBrakeProxy(this IServiceCollection services)
     {
         services.AddSingleton<IProxyAuditTrail, NoProxyAuditTrail>();
-        var vendors = configuration.GetSection($"{KeyBrakeOptions.Section}:Vendors").GetChildren().ToList();
-        // An unparsable value is reported by the options validator at start; the fallback only lets it get there.
-        var timeout = Duration.TryParseConfig(configuration[$"{KeyBrakeOptions.Section}:Proxy:UpstreamTimeout"] ?? "100s", out var t) && t > TimeSpan.Zero
-            ? t
-            : TimeSpan.FromSeconds(100);
-        services.AddReverseProxy()
-            .LoadFromMemory(
-                [.. vendors.Select(v => new RouteConfig
-                {
-                    RouteId = v.Key,
-                    ClusterId = v.Key,
-                    Match = new RouteMatch { Path = $"/{v.Key}/{{**path}}" },
-                    Transforms = [new Dictionary<string, string> { ["PathRemovePrefix"] = "/" + v.Key }],
-                })],
-                [.. vendors.Select(v => new ClusterConfig
-                {
-                    ClusterId = v.Key,
-                    HttpRequest = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { ActivityTimeout = timeout },
-                    Destinations = new Dictionary<string, DestinationConfig>
-                    {
-                        ["upstream"] = new() { Address = v["Upstream"] ?? "https://invalid.example" },
-                    },
-                })])
-            .AddTransforms<VendorCredentialTransform>();
+        // Built from the validated options when YARP first asks, so bad configuration fails validation, not here.
+        services.AddSingleton<IProxyConfigProvider>(sp => FromOptions(sp.GetRequiredService<IOptions<KeyBrakeOptions>>().Value));
+        services.AddReverseProxy().AddTransforms<VendorCredentialTransform>();
         return services;
     }
 
@@ -45,5 +25,24 @@ internal static class ProxyEndpoints
             pipeline.UseLoadBalancing();
         });
         return app;
+    }
+
+    private static InMemoryConfigProvider FromOptions(KeyBrakeOptions options)
+    {
+        var request = new ForwarderRequestConfig { ActivityTimeout = Duration.ParseConfig(options.Proxy.UpstreamTimeout) };
+        return new InMemoryConfigProvider(
+            [.. options.Vendors.Keys.Select(vendor => new RouteConfig
+            {
+                RouteId = vendor,
+                ClusterId = vendor,
+                Match = new RouteMatch { Path = $"/{vendor}/{{**path}}" },
+                Transforms = [new Dictionary<string, string> { ["PathRemovePrefix"] = "/" + vendor }],
+            })],
+            [.. options.Vendors.Select(vendor => new ClusterConfig
+            {
+                ClusterId = vendor.Key,
+                HttpRequest = request,
+                Destinations = new Dictionary<string, DestinationConfig> { ["upstream"] = new() { Address = vendor.Value.Upstream! } },
+            })]);
     }
 }

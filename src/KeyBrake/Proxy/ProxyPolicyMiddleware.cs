@@ -199,11 +199,12 @@ internal sealed partial class ProxyPolicyMiddleware(
                     $"{call.Vendor} did not answer in time; the call may or may not have been executed."),
                 ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => null, // the agent went away
                 _ => new KeyBrakeError(StatusCodes.Status502BadGateway, "upstream_unreachable",
-                    $"{call.Vendor} could not be reached ({failure.Error}: {failure.Exception?.GetBaseException().Message})."),
+                    $"{call.Vendor} could not be reached ({failure.Error})."),
             };
             if (error is not null)
             {
-                Log.UpstreamFailed(logger, call.RequestId, call.Vendor, failure.Error.ToString());
+                // The cause (addresses, socket errors) is for operators, not for the agent's error body.
+                Log.UpstreamFailed(logger, call.RequestId, call.Vendor, failure.Error.ToString(), failure.Exception);
                 await error.WriteAsync(context);
             }
         }
@@ -225,6 +226,6 @@ internal sealed partial class ProxyPolicyMiddleware(
         public static partial void AuditFailed(ILogger logger, string requestId, Exception exception);
 
         [LoggerMessage(EventId = 4105, Level = LogLevel.Warning, Message = "Request {RequestId} to {Vendor} failed upstream: {Error}")]
-        public static partial void UpstreamFailed(ILogger logger, string requestId, string vendor, string error);
+        public static partial void UpstreamFailed(ILogger logger, string requestId, string vendor, string error, Exception? exception);
     }
 }

@@ -250,7 +250,10 @@ public sealed class ProxyPipelineTests() : HostedTest(new FakeTimeProvider(new D
         using var response = await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/resend/emails", token, new StringContent("{}")));
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        Assert.Equal("upstream_unreachable", (await ErrorJson.ReadAsync(response)).GetProperty("code").GetString());
+        var error = await ErrorJson.ReadAsync(response);
+        Assert.Equal("upstream_unreachable", error.GetProperty("code").GetString());
+        Assert.DoesNotContain("127.0.0.1", error.GetProperty("message").GetString(), StringComparison.Ordinal); // no network detail to the agent
+        Assert.Contains(host.Logs.Lines, l => l.Contains("[4105]", StringComparison.Ordinal) && l.Contains("refused", StringComparison.OrdinalIgnoreCase));
     }
 
     [Fact]
