@@ -1,4 +1,5 @@
 using KeyBrake.Admin;
+using KeyBrake.Audit;
 using KeyBrake.Keys;
 using KeyBrake.Proxy;
 using KeyBrake.Secrets;
@@ -44,6 +45,7 @@ internal static class KeyBrakeHostExtensions
         builder.Services.AddKeyBrakeAdmin();
         builder.Services.AddKeyBrakeSecrets(builder.Configuration);
         builder.Services.AddKeyBrakeSpend();
+        builder.Services.AddKeyBrakeAudit();
         builder.Services.AddKeyBrakeProxy();
         return builder;
     }
@@ -51,12 +53,14 @@ internal static class KeyBrakeHostExtensions
     public static WebApplication MapKeyBrake(this WebApplication app)
     {
         app.Services.GetRequiredService<SqliteDatabase>().Migrate();
+        app.Services.GetRequiredService<AuditLog>().Start(); // checks the chain's tail; before anything writes an entry
         app.Services.GetRequiredService<AdminBootstrap>().Run();
 
         app.UseMiddleware<ListenerGateMiddleware>();
         app.UseRouting(); // explicitly after the gate: routes are matched on the path the gate admitted (and rewrote for vendor ports)
         app.MapKeyBrakeAdmin();
         app.MapKeyBrakeKeys();
+        app.MapKeyBrakeAudit();
         app.MapKeyBrakeProxy();
         return app;
     }

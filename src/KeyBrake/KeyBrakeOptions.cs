@@ -11,6 +11,7 @@ internal sealed record KeyBrakeOptions
     public AdminOptions Admin { get; init; } = new();
     public KeysOptions Keys { get; init; } = new();
     public ProxyOptions Proxy { get; init; } = new();
+    public AuditOptions Audit { get; init; } = new();
 }
 
 internal sealed record VendorOptions
@@ -60,4 +61,28 @@ internal sealed record ProxyOptions
 
     /// <summary>How long the upstream may stay silent before the call is 504 <c>upstream_timeout</c>.</summary>
     public string UpstreamTimeout { get; init; } = "100s";
+}
+
+internal sealed record AuditOptions
+{
+    /// <summary>A signed checkpoint every this many entries (SPEC §7), and at least every <see cref="CheckpointInterval"/>.</summary>
+    public long CheckpointEvery { get; init; } = 1000;
+    public string CheckpointInterval { get; init; } = "1m";
+
+    /// <summary>How long a proxied call waits for its <c>proxy.request</c> entry to be durable before 503 <c>audit_unavailable</c>.</summary>
+    public string CommitTimeout { get; init; } = "2s";
+    public int QueueCapacity { get; init; } = 16_384;
+    public int MaxBatch { get; init; } = 1_024;
+
+    /// <summary>SQLite <c>synchronous</c> for the audit writer: <c>NORMAL</c> (survives a crash of the process) or <c>FULL</c> (also a power loss).</summary>
+    public string Synchronous { get; init; } = "NORMAL";
+
+    /// <summary>The checkpoint signing key's name in the secret store (PKCS#8 PEM, ECDSA P-256).</summary>
+    public string SigningKeySecretName { get; init; } = "audit-signing-key";
+
+    /// <summary>
+    /// Serve proxy traffic on a chain whose start-up check failed, if this names the first bad seq that check reported.
+    /// The acknowledgement is itself an audit entry.
+    /// </summary>
+    public long? AcknowledgeBrokenChainAt { get; init; }
 }

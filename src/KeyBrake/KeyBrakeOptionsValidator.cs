@@ -78,11 +78,48 @@ internal sealed partial class KeyBrakeOptionsValidator : IValidateOptions<KeyBra
         {
             errors.Add($"KeyBrake:Proxy:UpstreamTimeout: '{options.Proxy.UpstreamTimeout}' must be a positive duration.");
         }
+        ValidateAudit(options.Audit, errors);
         if (options.Admin.BootstrapToken is { Length: < 16 })
         {
             errors.Add("KeyBrake:Admin:BootstrapToken must be at least 16 characters.");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateAudit(AuditOptions audit, List<string> errors)
+    {
+        if (audit.CheckpointEvery is < 1 or > 10_000_000)
+        {
+            errors.Add($"KeyBrake:Audit:CheckpointEvery: {audit.CheckpointEvery} must be between 1 and 10000000.");
+        }
+        if (!Duration.TryParseConfig(audit.CheckpointInterval, out var interval) || interval < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"KeyBrake:Audit:CheckpointInterval: '{audit.CheckpointInterval}' must be a duration of at least 1s.");
+        }
+        if (!Duration.TryParseConfig(audit.CommitTimeout, out var commit) || commit <= TimeSpan.Zero || commit > TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"KeyBrake:Audit:CommitTimeout: '{audit.CommitTimeout}' must be a positive duration of at most 1m.");
+        }
+        if (audit.QueueCapacity is < 1 or > 1_000_000)
+        {
+            errors.Add($"KeyBrake:Audit:QueueCapacity: {audit.QueueCapacity} must be between 1 and 1000000.");
+        }
+        if (audit.MaxBatch is < 1 or > 100_000)
+        {
+            errors.Add($"KeyBrake:Audit:MaxBatch: {audit.MaxBatch} must be between 1 and 100000.");
+        }
+        if (audit.Synchronous is not ("NORMAL" or "FULL"))
+        {
+            errors.Add($"KeyBrake:Audit:Synchronous: '{audit.Synchronous}' must be NORMAL or FULL.");
+        }
+        if (string.IsNullOrWhiteSpace(audit.SigningKeySecretName))
+        {
+            errors.Add("KeyBrake:Audit:SigningKeySecretName is required.");
+        }
+        if (audit.AcknowledgeBrokenChainAt is < 1)
+        {
+            errors.Add("KeyBrake:Audit:AcknowledgeBrokenChainAt must be a seq (1 or more).");
+        }
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,31}$")]

@@ -33,7 +33,14 @@ internal static class AdminAuth
                     $"Principal '{principal.Name}' lacks the role for this call (needs one of: {Principal.RolesText(anyOf)}).");
             }
             http.Items[PrincipalKey] = principal;
-            return await next(context);
+            try
+            {
+                return await next(context);
+            }
+            catch (Audit.AuditUnavailableException e)
+            {
+                return new KeyBrakeError(StatusCodes.Status503ServiceUnavailable, "audit_unavailable", e.Message);
+            }
         });
 
     public static Principal CurrentPrincipal(this HttpContext context) =>

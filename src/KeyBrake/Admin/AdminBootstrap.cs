@@ -1,3 +1,4 @@
+using KeyBrake.Audit;
 using KeyBrake.Keys;
 using KeyBrake.Storage;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ namespace KeyBrake.Admin;
 /// <c>data/admin-token</c> (mode 0600), logging the path, never the token.
 /// </summary>
 internal sealed partial class AdminBootstrap(
-    IPrincipalStore principals, SqliteDatabase database, TimeProvider time, IOptions<KeyBrakeOptions> options, ILogger<AdminBootstrap> logger)
+    IPrincipalStore principals, SqliteDatabase database, AuditLog audit, TimeProvider time, IOptions<KeyBrakeOptions> options, ILogger<AdminBootstrap> logger)
 {
     public const string Name = "bootstrap";
 
@@ -21,8 +22,13 @@ internal sealed partial class AdminBootstrap(
         var principal = new Principal(Name, Roles.All, Timestamps.Truncate(time.GetUtcNow()), "system", null);
         if (options.Value.Admin.BootstrapToken is { } configured)
         {
+            var existed = principals.ListAsync(CancellationToken.None).GetAwaiter().GetResult().Any(p => p.Name == Name);
             principals.UpsertAsync(principal, VaultToken.Hash(configured), CancellationToken.None).GetAwaiter().GetResult();
             Log.ConfiguredBootstrap(logger);
+            if (!existed)
+            {
+                Record(principal);
+            }
             return;
         }
         if (principals.CountAsync(CancellationToken.None).GetAwaiter().GetResult() > 0)
@@ -30,29 +36,20 @@ internal sealed partial class AdminBootstrap(
             return;
         }
         var token = VaultToken.NewPrincipalToken();
-        WriteOwnerOnly(TokenFilePath, token + "\n");
+        OwnerOnlyFile.Write(TokenFilePath, token + "\n");
         if (!principals.InsertAsync(principal, VaultToken.Hash(token), CancellationToken.None).GetAwaiter().GetResult())
         {
             return; // another instance won the race; its token file stands
         }
         Log.GeneratedBootstrap(logger, TokenFilePath);
+        Record(principal);
     }
 
-    private static void WriteOwnerOnly(string path, string content)
+    private void Record(Principal principal)
     {
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
+        if (!audit.AppendDurableAsync(AdminEntries.PrincipalCreated(principal, Timestamps.ToText(principal.CreatedAt)), CancellationToken.None).GetAwaiter().GetResult())
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        using (var stream = new FileStream(path, options))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(content);
-        }
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite); // also when the file existed
+            throw new AuditUnavailableException("The audit log could not record the bootstrap principal.");
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using KeyBrake.Audit;
 using KeyBrake.Keys;
 using KeyBrake.Storage;
 
@@ -26,14 +27,20 @@ internal static partial class AdminEndpoints
         principals.MapGet("/", async (IPrincipalStore store, CancellationToken ct) =>
             AdminJson.Ok(new { principals = (await store.ListAsync(ct)).Select(View) }));
         principals.MapPost("/", CreatePrincipalAsync);
-        principals.MapDelete("/{name}", async (string name, IPrincipalStore store, TimeProvider time, CancellationToken ct) =>
-            await store.DisableAsync(name, Timestamps.Truncate(time.GetUtcNow()), ct)
-                ? Results.NoContent()
-                : new KeyBrakeError(StatusCodes.Status404NotFound, "principal_not_found", $"No active principal '{name}'."));
+        principals.MapDelete("/{name}", async (string name, HttpContext context, IPrincipalStore store, AuditLog audit, TimeProvider time) =>
+        {
+            var at = Timestamps.Truncate(time.GetUtcNow());
+            if (!await store.DisableAsync(name, at, context.RequestAborted))
+            {
+                return new KeyBrakeError(StatusCodes.Status404NotFound, "principal_not_found", $"No active principal '{name}'.");
+            }
+            await RecordAsync(audit, AdminEntries.PrincipalDisabled(name, context.CurrentPrincipal().Actor, Timestamps.ToText(at)));
+            return Results.NoContent();
+        });
         return app;
     }
 
-    private static async Task<IResult> CreatePrincipalAsync(HttpContext context, IPrincipalStore store, TimeProvider time)
+    private static async Task<IResult> CreatePrincipalAsync(HttpContext context, IPrincipalStore store, AuditLog audit, TimeProvider time)
     {
         var (body, error) = await AdminJson.ReadAsync(context);
         if (error is not null)
@@ -87,8 +94,17 @@ internal static partial class AdminEndpoints
         {
             return new KeyBrakeError(StatusCodes.Status409Conflict, "principal_exists", $"A principal named '{name}' exists.");
         }
+        await RecordAsync(audit, AdminEntries.PrincipalCreated(principal, Timestamps.ToText(principal.CreatedAt)));
         return AdminJson.Ok(new { principal.Name, roles = Principal.RolesText(roles).Split(','), created_at = Timestamps.ToText(principal.CreatedAt), created_by = principal.CreatedBy, token },
             StatusCodes.Status201Created);
+    }
+
+    private static async Task RecordAsync(AuditLog audit, AuditEntry entry)
+    {
+        if (!await audit.AppendDurableAsync(entry, CancellationToken.None))
+        {
+            throw new AuditUnavailableException($"The change was applied, but its {entry.Type} entry is not written yet (it stays queued).");
+        }
     }
 
     private static object View(Principal p) => new

@@ -1,3 +1,4 @@
+using KeyBrake.Audit;
 using KeyBrake.Policy;
 using KeyBrake.Storage;
 using Microsoft.Extensions.Options;
@@ -6,7 +7,7 @@ namespace KeyBrake.Keys;
 
 /// <summary>Issues, changes and revokes vault keys; every change invalidates the proxy's cached copy.</summary>
 internal sealed partial class KeyService(
-    IKeyStore store, KeyLookup lookup, TimeProvider time, IOptions<KeyBrakeOptions> options, ILogger<KeyService> logger)
+    IKeyStore store, KeyLookup lookup, AuditLog audit, TimeProvider time, IOptions<KeyBrakeOptions> options, ILogger<KeyService> logger)
 {
     public TimeSpan MaxTtl { get; } = Duration.ParseConfig(options.Value.Keys.MaxTtl);
 
@@ -35,6 +36,11 @@ internal sealed partial class KeyService(
             MetadataJson = spec.MetadataJson,
             PolicyHash = PolicyHash.Compute(spec.Vendor, spec.Endpoints.Texts, spec.DailyCap.Value, expiresAt),
         };
+        // The entry first, withdrawn if it cannot be written in time: no key exists without its key.created.
+        if (!await audit.Writer.AppendDurableAsync(AdminEntries.KeyCreated(key, spec, actor, Timestamps.ToText(now)), audit.CommitTimeout, abandonable: true, cancellationToken))
+        {
+            throw new AuditUnavailableException("The audit log could not record key.created, so no key was issued.");
+        }
         await store.InsertAsync(key, cancellationToken);
         Log.KeyCreated(logger, key.Id, key.Label, key.Vendor, actor);
         return (key, token);
@@ -53,12 +59,17 @@ internal sealed partial class KeyService(
             ExpiresAt = expiresAt,
             PolicyHash = PolicyHash.Compute(current.Vendor, endpoints.Texts, cap, expiresAt),
         };
+        if (audit.Writer.Failure is { } failure)
+        {
+            throw new AuditUnavailableException($"The audit log is failing ({failure}); the policy was not changed.");
+        }
         if (!await store.UpdatePolicyAsync(updated, cancellationToken))
         {
             return null;
         }
         lookup.Invalidate(current.TokenHash);
         Log.KeyUpdated(logger, current.Id, actor);
+        await RecordAsync(AdminEntries.KeyUpdated(current, updated, patch, actor, Timestamps.ToText(time.GetUtcNow())), "the policy change applies");
         return updated;
     }
 
@@ -70,7 +81,7 @@ internal sealed partial class KeyService(
         {
             return await store.FindByIdAsync(id, cancellationToken);
         }
-        AfterRevoke(revoked, actor);
+        await AfterRevokeAsync(revoked, actor, null);
         return revoked[0];
     }
 
@@ -78,16 +89,32 @@ internal sealed partial class KeyService(
     public async Task<IReadOnlyList<VaultKey>> RevokeByLabelPrefixAsync(string prefix, string? reason, string actor, CancellationToken cancellationToken)
     {
         var revoked = await store.RevokeAsync(new KeyRevocation(null, prefix, Timestamps.Truncate(time.GetUtcNow()), actor, reason), cancellationToken);
-        AfterRevoke(revoked, actor);
+        await AfterRevokeAsync(revoked, actor, prefix);
         return revoked;
     }
 
-    private void AfterRevoke(IReadOnlyList<VaultKey> revoked, string actor)
+    /// <summary>Revocation is never held back by the audit log: the keys are revoked first, then their entries written.</summary>
+    private async Task AfterRevokeAsync(IReadOnlyList<VaultKey> revoked, string actor, string? labelPrefix)
     {
         foreach (var key in revoked)
         {
             lookup.Invalidate(key.TokenHash);
             Log.KeyRevoked(logger, key.Id, key.Label, actor);
+        }
+        var ts = Timestamps.ToText(time.GetUtcNow());
+        var written = await Task.WhenAll(revoked.Select(key =>
+            audit.AppendDurableAsync(AdminEntries.KeyRevoked(key, actor, labelPrefix, ts), CancellationToken.None)));
+        if (written.Contains(false))
+        {
+            throw new AuditUnavailableException("The keys are revoked, but their key.revoked entries are not written yet (they stay queued).");
+        }
+    }
+
+    private async Task RecordAsync(AuditEntry entry, string applied)
+    {
+        if (!await audit.AppendDurableAsync(entry, CancellationToken.None))
+        {
+            throw new AuditUnavailableException($"{char.ToUpperInvariant(applied[0])}{applied[1..]}, but its {entry.Type} entry is not written yet (it stays queued).");
         }
     }
 

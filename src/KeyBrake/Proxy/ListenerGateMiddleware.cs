@@ -1,3 +1,4 @@
+using KeyBrake.Keys;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -9,7 +10,13 @@ namespace KeyBrake.Proxy;
 /// decodes and removes dot segments before routing, so anything checked after routing could be smuggled past.
 /// </summary>
 internal sealed partial class ListenerGateMiddleware(
-    RequestDelegate next, ListenerMap listeners, IOptions<KeyBrakeOptions> options, TimeProvider time, ILogger<ListenerGateMiddleware> logger)
+    RequestDelegate next,
+    ListenerMap listeners,
+    KeyLookup keys,
+    IProxyAuditTrail audit,
+    IOptions<KeyBrakeOptions> options,
+    TimeProvider time,
+    ILogger<ListenerGateMiddleware> logger)
 {
     private static readonly string[] MethodOverrideHeaders = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
 
@@ -52,21 +59,20 @@ internal sealed partial class ListenerGateMiddleware(
     {
         if (!Policy.CanonicalPath.IsCanonical(path))
         {
-            return new KeyBrakeError(StatusCodes.Status400BadRequest, "non_canonical_path",
-                "The path must be /-separated segments of [A-Za-z0-9._~!$&'()*+,;=:@-]: no empty, '.' or '..' segment, no '%', no backslash.")
-                .WriteAsync(context);
+            return Deny(context, new ProxyCall(vendor, path, requestId), new KeyBrakeError(StatusCodes.Status400BadRequest, "non_canonical_path",
+                "The path must be /-separated segments of [A-Za-z0-9._~!$&'()*+,;=:@-]: no empty, '.' or '..' segment, no '%', no backslash."));
         }
         foreach (var header in MethodOverrideHeaders)
         {
             if (context.Request.Headers.ContainsKey(header))
             {
-                return new KeyBrakeError(StatusCodes.Status400BadRequest, "method_override_not_allowed",
-                    $"{header} is not accepted: the HTTP method is what the allowlist checks.").WriteAsync(context);
+                return Deny(context, new ProxyCall(vendor, path, requestId), new KeyBrakeError(StatusCodes.Status400BadRequest, "method_override_not_allowed",
+                    $"{header} is not accepted: the HTTP method is what the allowlist checks."));
             }
         }
         if (context.Request.ContentLength > _maxBodyBytes)
         {
-            return BodyTooLarge(context, _maxBodyBytes);
+            return Deny(context, new ProxyCall(vendor, path, requestId), BodyTooLargeError(_maxBodyBytes));
         }
         if (prefixPath)
         {
@@ -76,9 +82,28 @@ internal sealed partial class ListenerGateMiddleware(
         return next(context);
     }
 
-    public static Task BodyTooLarge(HttpContext context, long max) =>
-        new KeyBrakeError(StatusCodes.Status413PayloadTooLarge, "body_too_large",
-            $"The request body is larger than {max} bytes (KeyBrake:Proxy:MaxBodyBytes).").WriteAsync(context);
+    public static KeyBrakeError BodyTooLargeError(long max) =>
+        new(StatusCodes.Status413PayloadTooLarge, "body_too_large", $"The request body is larger than {max} bytes (KeyBrake:Proxy:MaxBodyBytes).");
+
+    /// <summary>
+    /// A refusal before routing. SPEC §4: a denial is an audit entry when the request carries a token (attributed
+    /// to its key when the token is known); without a token it is only logged.
+    /// </summary>
+    private Task Deny(HttpContext context, ProxyCall call, KeyBrakeError error)
+    {
+        Log.Refused(logger, call.RequestId, call.Vendor, error.Code);
+        var token = ProxyToken.Read(context.Request.Headers.Authorization);
+        return token is null ? error.WriteAsync(context) : DenyWithEntryAsync(context, call, VaultToken.Hash(token), error);
+    }
+
+    private async Task DenyWithEntryAsync(HttpContext context, ProxyCall call, string tokenHash, KeyBrakeError error)
+    {
+        call.Key = await keys.FindAsync(tokenHash, context.RequestAborted);
+        var reason = context.Request.Headers["X-KeyBrake-Reason"].ToString();
+        call.Reason = reason.Length is > 0 and <= 500 ? reason : null;
+        await audit.RecordDeniedAsync(context, call, error);
+        await error.WriteAsync(context);
+    }
 
     private string? FirstSegmentVendor(string raw)
     {
@@ -102,5 +127,8 @@ internal sealed partial class ListenerGateMiddleware(
     {
         [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Request {RequestId} ({Method}) names no configured vendor: 404 unknown_vendor")]
         public static partial void UnknownVendor(ILogger logger, string requestId, string method);
+
+        [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Request {RequestId} to {Vendor} refused before routing: {Code}")]
+        public static partial void Refused(ILogger logger, string requestId, string vendor, string code);
     }
 }

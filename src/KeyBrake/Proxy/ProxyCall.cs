@@ -23,6 +23,12 @@ internal sealed class ProxyCall(string vendor, string path, string requestId)
     /// <summary>The request body, read once (bounded by MaxBodyBytes) so pricing and forwarding see the same bytes.</summary>
     public ReadOnlyMemory<byte> Body { get; set; }
 
+    /// <summary>The agent's <c>X-KeyBrake-Reason</c> (at most 500 characters), for the audit entries.</summary>
+    public string? Reason { get; set; }
+
+    /// <summary>A vendor request id found in the response body (Resend's email id); headers are read directly.</summary>
+    public string? VendorRequestId { get; set; }
+
     /// <summary>The upstream Authorization header value. Lives only for this request; never logged.</summary>
     public string? Credential { get; set; }
 }

@@ -9,7 +9,6 @@ internal static class ProxyEndpoints
     /// <summary>One YARP route and cluster per configured vendor: <c>/{vendor}/{**path}</c> → upstream, prefix removed.</summary>
     public static IServiceCollection AddKeyBrakeProxy(this IServiceCollection services)
     {
-        services.AddSingleton<IProxyAuditTrail, NoProxyAuditTrail>();
         // Built from the validated options when YARP first asks, so bad configuration fails validation, not here.
         services.AddSingleton<IProxyConfigProvider>(sp => FromOptions(sp.GetRequiredService<IOptions<KeyBrakeOptions>>().Value));
         services.AddReverseProxy().AddTransforms<VendorCredentialTransform>();

@@ -23,6 +23,9 @@ internal sealed partial class ProxyPolicyMiddleware(
     ILogger<ProxyPolicyMiddleware> logger)
 {
     private readonly Dictionary<string, VendorOptions> _vendors = options.Value.Vendors;
+    private const string ReasonHeader = "X-KeyBrake-Reason";
+    private const int MaxReasonLength = 500;
+
     private readonly long _maxBodyBytes = options.Value.Proxy.MaxBodyBytes;
 
     public Task InvokeAsync(HttpContext context)
@@ -47,11 +50,10 @@ internal sealed partial class ProxyPolicyMiddleware(
     private async Task InvokeWithKeyAsync(HttpContext context, ProxyCall call, string tokenHash)
     {
         var key = await keys.FindAsync(tokenHash, context.RequestAborted);
-        var denial = Authorize(context, call, key, time.GetUtcNow());
+        var denial = Authorize(context, call, key, time.GetUtcNow()) ?? ReadReason(context, call);
         if (denial is null && !await TryBufferBodyAsync(context, call))
         {
-            denial = new KeyBrakeError(StatusCodes.Status413PayloadTooLarge, "body_too_large",
-                $"The request body is larger than {_maxBodyBytes} bytes (KeyBrake:Proxy:MaxBodyBytes).");
+            denial = ListenerGateMiddleware.BodyTooLargeError(_maxBodyBytes);
         }
         if (denial is not null)
         {
@@ -71,7 +73,7 @@ internal sealed partial class ProxyPolicyMiddleware(
 
         if (!await RecordRequestAsync(context, call))
         {
-            await spend.SettleAsync(reservation, null, CancellationToken.None);
+            await spend.ReleaseAsync(reservation, CancellationToken.None);
             await new KeyBrakeError(StatusCodes.Status503ServiceUnavailable, "audit_unavailable",
                 "The audit log could not record this call, so it was not forwarded.").WriteAsync(context);
             return;
@@ -87,7 +89,7 @@ internal sealed partial class ProxyPolicyMiddleware(
         catch (SecretUnavailableException e)
         {
             Log.SecretUnavailable(logger, call.RequestId, call.Vendor, e.Message);
-            await spend.SettleAsync(reservation, null, CancellationToken.None);
+            await spend.ReleaseAsync(reservation, CancellationToken.None);
             await DenyAsync(context, call, new KeyBrakeError(StatusCodes.Status503ServiceUnavailable, "secret_unavailable",
                 $"The {call.Vendor} credential is unavailable right now; nothing was sent to {call.Vendor}."));
             return;
@@ -138,6 +140,22 @@ internal sealed partial class ProxyPolicyMiddleware(
         return null;
     }
 
+    /// <summary>The agent's stated reason for the call (SPEC §4): at most 500 characters, kept in the audit entries.</summary>
+    private static KeyBrakeError? ReadReason(HttpContext context, ProxyCall call)
+    {
+        if (!context.Request.Headers.TryGetValue(ReasonHeader, out var values))
+        {
+            return null;
+        }
+        var reason = values.ToString();
+        if (reason.Length > MaxReasonLength)
+        {
+            return KeyBrakeError.InvalidRequest([new(ReasonHeader, $"must be at most {MaxReasonLength} characters (it has {reason.Length})")]);
+        }
+        call.Reason = reason;
+        return null;
+    }
+
     /// <summary>Reads the body once, bounded, and puts it back as a replayable stream with a Content-Length.</summary>
     private async Task<bool> TryBufferBodyAsync(HttpContext context, ProxyCall call)
     {
@@ -178,11 +196,11 @@ internal sealed partial class ProxyPolicyMiddleware(
         }
     }
 
-    private Task DenyAsync(HttpContext context, ProxyCall call, KeyBrakeError error)
+    private async Task DenyAsync(HttpContext context, ProxyCall call, KeyBrakeError error)
     {
         Log.Denied(logger, call.RequestId, call.Key?.Id, call.Vendor, error.Code);
-        audit.RecordDenied(context, call, error);
-        return error.WriteAsync(context);
+        await audit.RecordDeniedAsync(context, call, error);
+        await error.WriteAsync(context);
     }
 
     /// <summary>Step 10, and the upstream failures YARP reports: 502 upstream_unreachable, 504 upstream_timeout.</summary>
@@ -190,7 +208,14 @@ internal sealed partial class ProxyPolicyMiddleware(
     {
         var failure = context.Features.Get<IForwarderErrorFeature>();
         int? upstreamStatus = failure is null ? context.Response.StatusCode : null;
-        await spend.SettleAsync(reservation, upstreamStatus, CancellationToken.None);
+        var settled = await spend.SettleAsync(reservation, upstreamStatus, CancellationToken.None);
+        // SPEC §5: a 5xx, a time-out or a broken connection after forwarding may or may not have executed.
+        var outcome = upstreamStatus switch
+        {
+            null or >= 500 => Audit.AuditOutcomes.InDoubt,
+            >= 400 => Audit.AuditOutcomes.VendorRejected,
+            _ => Audit.AuditOutcomes.Executed,
+        };
         if (failure is not null && !context.Response.HasStarted)
         {
             var error = failure.Error switch
@@ -208,7 +233,7 @@ internal sealed partial class ProxyPolicyMiddleware(
                 await error.WriteAsync(context);
             }
         }
-        audit.RecordResponse(context, call);
+        await audit.RecordResponseAsync(context, call, settled, outcome);
     }
 
     private static partial class Log

@@ -44,7 +44,7 @@ internal sealed class VendorCredentialTransform : ITransformProvider
             transform.ProxyRequest.Headers.TryAddWithoutValidation("Authorization", call.Credential);
             return ValueTask.CompletedTask;
         });
-        context.AddResponseTransform(static transform =>
+        context.AddResponseTransform(static async transform =>
         {
             var headers = transform.HttpContext.Response.Headers;
             foreach (var name in headers.Keys.Where(n => n.StartsWith(KeyBrakeHeaderPrefix, StringComparison.OrdinalIgnoreCase)).ToList())
@@ -59,8 +59,27 @@ internal sealed class VendorCredentialTransform : ITransformProvider
                 {
                     headers[RemainingHeader] = reservation.Remaining.ToString();
                 }
+                await CaptureBodyRequestIdAsync(transform, call);
             }
-            return ValueTask.CompletedTask;
         });
+    }
+
+    /// <summary>
+    /// For the audit's vendor_request_id when the vendor states it only in the body (Resend): a small JSON success
+    /// body is read, inspected and then written to the agent byte for byte.
+    /// </summary>
+    private static async Task CaptureBodyRequestIdAsync(ResponseTransformContext transform, ProxyCall call)
+    {
+        var response = transform.ProxyResponse;
+        if (response is not { IsSuccessStatusCode: true } || response.Headers.Contains("Request-Id") || response.Headers.Contains("Twilio-Request-Id")
+            || response.Content.Headers.ContentType?.MediaType != "application/json"
+            || response.Content.Headers.ContentLength is not (> 0 and <= ResponseBodyIds.MaxBytes))
+        {
+            return;
+        }
+        var body = await response.Content.ReadAsByteArrayAsync(transform.HttpContext.RequestAborted);
+        transform.SuppressResponseBody = true;
+        call.VendorRequestId = ResponseBodyIds.Find(body, response.Content.Headers.ContentEncoding);
+        await transform.HttpContext.Response.Body.WriteAsync(body, transform.HttpContext.RequestAborted);
     }
 }

@@ -10,7 +10,11 @@ internal interface ISpendGate
 {
     ValueTask<SpendReservation> ReserveAsync(VaultKey key, HttpContext context, CancellationToken cancellationToken);
 
-    ValueTask SettleAsync(SpendReservation reservation, int? upstreamStatus, CancellationToken cancellationToken);
+    /// <summary>Settles a forwarded call from the upstream status (null: no answer); returns what it counts against the cap.</summary>
+    ValueTask<MicroUsd> SettleAsync(SpendReservation reservation, int? upstreamStatus, CancellationToken cancellationToken);
+
+    /// <summary>Gives a reservation back: the call was not forwarded.</summary>
+    ValueTask ReleaseAsync(SpendReservation reservation, CancellationToken cancellationToken);
 
     /// <summary>Today's spent and reserved amounts for a key, for the admin API.</summary>
     ValueTask<(MicroUsd Spent, MicroUsd Reserved)> TodayAsync(VaultKey key, CancellationToken cancellationToken);

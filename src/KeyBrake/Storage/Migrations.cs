@@ -32,5 +32,6 @@ internal static class Migrations
             );
             CREATE INDEX ix_vault_keys_label ON vault_keys (label);
             """),
+        (2, Audit.AuditSchema.V1),
     ];
 }

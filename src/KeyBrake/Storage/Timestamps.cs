@@ -7,7 +7,7 @@ internal static class Timestamps
 {
     private const string Format = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 
-    public static string ToText(DateTimeOffset value) => value.UtcDateTime.ToString(Format, CultureInfo.InvariantCulture);
+    public static string ToText(DateTimeOffset value) => Audit.AuditClock.Format(value);
 
     public static DateTimeOffset Parse(string text) =>
         DateTimeOffset.ParseExact(text, Format, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);

@@ -1,3 +1,4 @@
+using KeyBrake.Audit;
 using System.Net;
 using KeyBrake.EndToEnd.Tests.Support;
 using KeyBrake.Secrets;
@@ -65,6 +66,8 @@ public sealed class KeyVaultSecretStoreTests : IAsyncLifetime
     public async Task Host_WithAzureKeyVaultProvider_InjectsTheVaultSecret_AndFailsClosedWhenTheVaultFails()
     {
         await using var vendor = await FakeVendor.StartAsync();
+        var signingKey = SigningKeys.NewPrivateKeyPem();
+        _vault.SetSecret("audit-signing-key", signingKey); // the checkpoint key comes from the same vault
         await using var host = await KeyBrakeHost.StartAsync(vendor,
             new()
             {
@@ -84,5 +87,7 @@ public sealed class KeyVaultSecretStoreTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal("secret_unavailable", (await ErrorJson.ReadAsync(refused)).GetProperty("code").GetString());
         Assert.Single(vendor.Received);
+        using var expected = SigningKeys.Load(signingKey);
+        Assert.Equal(SigningKeys.PublicKeyPem(expected), await host.Admin.GetStringAsync("/v1/audit/public-key"));
     }
 }

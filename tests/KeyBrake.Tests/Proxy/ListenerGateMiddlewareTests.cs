@@ -1,4 +1,6 @@
 using System.Text.Json;
+using KeyBrake.Keys;
+using KeyBrake.Policy;
 using KeyBrake.Proxy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -19,6 +21,7 @@ public sealed class ListenerGateMiddlewareTests
     }).Build();
 
     private readonly ListenerGateMiddleware _gate;
+    private readonly RecordingAuditTrail _audit = new();
     private HttpContext? _passed;
 
     public ListenerGateMiddlewareTests()
@@ -30,7 +33,7 @@ public sealed class ListenerGateMiddlewareTests
         };
         _gate = new ListenerGateMiddleware(
             context => { _passed = context; return Task.CompletedTask; },
-            ListenerMap.FromConfiguration(Configuration), Options.Create(options), TimeProvider.System,
+            ListenerMap.FromConfiguration(Configuration), new KeyLookup(new OneKeyStore(Key)), _audit, Options.Create(options), TimeProvider.System,
             NullLogger<ListenerGateMiddleware>.Instance);
     }
 
@@ -91,6 +94,38 @@ public sealed class ListenerGateMiddlewareTests
     }
 
     [Fact]
+    public async Task Proxy_RefusalWithAKnownToken_IsAuditedAgainstItsKey()
+    {
+        var context = Context(ProxyPort, "/stripe/v1/customers/../charges");
+        context.Request.Headers.Authorization = "Bearer " + Token;
+        context.Request.Headers["X-KeyBrake-Reason"] = "probing";
+
+        await _gate.InvokeAsync(context);
+
+        var (call, error) = Assert.Single(_audit.Denied);
+        Assert.Equal(("key_1", "non_canonical_path", "/v1/customers/../charges", "probing"), (call.Key?.Id, error.Code, call.Path, call.Reason));
+        Assert.Equal("non_canonical_path", ErrorCode(context));
+    }
+
+    [Fact]
+    public async Task Proxy_RefusalWithAnUnknownToken_IsAuditedWithoutAKey_AndWithoutATokenNotAtAll()
+    {
+        var unknown = Context(ProxyPort, "/stripe/v1/customers/cus_1");
+        unknown.Request.Headers.Authorization = "Bearer vk_unknown";
+        unknown.Request.Headers["X-HTTP-Method"] = "DELETE";
+        await _gate.InvokeAsync(unknown);
+
+        var anonymous = Context(ProxyPort, "/stripe/v1/customers/cus_1");
+        anonymous.Request.Headers["X-HTTP-Method"] = "DELETE";
+        await _gate.InvokeAsync(anonymous);
+
+        var (call, error) = Assert.Single(_audit.Denied);
+        Assert.Null(call.Key);
+        Assert.Equal("method_override_not_allowed", error.Code);
+        Assert.Equal("method_override_not_allowed", ErrorCode(anonymous));
+    }
+
+    [Fact]
     public async Task VendorPort_UnprefixedPath_IsRoutedAsThatVendor()
     {
         var context = Context(StripePort, "/v1/customers/cus_1");
@@ -121,6 +156,42 @@ public sealed class ListenerGateMiddlewareTests
         await _gate.InvokeAsync(context);
         Assert.Null(_passed);
         Assert.Equal(404, context.Response.StatusCode);
+    }
+
+    private const string Token = "vk_gate_test_token";
+
+    private static readonly VaultKey Key = new()
+    {
+        Id = "key_1", TokenHash = VaultToken.Hash(Token), Label = "run-1", Vendor = "stripe",
+        Endpoints = EndpointPolicy.FromValidated(["GET /v1/customers/*"]), DailyCapMicros = 0,
+        ExpiresAt = DateTimeOffset.MaxValue, CreatedAt = DateTimeOffset.UnixEpoch, CreatedBy = "test", MetadataJson = "{}", PolicyHash = "h",
+    };
+
+    private sealed class OneKeyStore(VaultKey key) : IKeyStore
+    {
+        public Task<VaultKey?> FindByTokenHashAsync(string tokenHash, CancellationToken cancellationToken) =>
+            Task.FromResult(tokenHash == key.TokenHash ? key : null);
+
+        public Task InsertAsync(VaultKey key, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<VaultKey?> FindByIdAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<IReadOnlyList<VaultKey>> ListAsync(KeyQuery query, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<bool> UpdatePolicyAsync(VaultKey updated, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<IReadOnlyList<VaultKey>> RevokeAsync(KeyRevocation revocation, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+
+    private sealed class RecordingAuditTrail : IProxyAuditTrail
+    {
+        public List<(ProxyCall Call, KeyBrakeError Error)> Denied { get; } = [];
+
+        public ValueTask<bool> RecordRequestAsync(HttpContext context, ProxyCall call, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public ValueTask RecordResponseAsync(HttpContext context, ProxyCall call, KeyBrake.Spend.MicroUsd settled, string outcome) => throw new NotSupportedException();
+
+        public ValueTask RecordDeniedAsync(HttpContext context, ProxyCall call, KeyBrakeError error)
+        {
+            Denied.Add((call, error));
+            return ValueTask.CompletedTask;
+        }
     }
 
     private static DefaultHttpContext Context(int localPort, string rawTarget)

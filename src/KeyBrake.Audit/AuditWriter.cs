@@ -1,0 +1,373 @@
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace KeyBrake.Audit;
+
+/// <summary>
+/// The single owner of the chain. Entries wait in a bounded queue; one loop takes what is there (up to MaxBatch),
+/// gives each its seq, run_seq, prev_hash and hash, and commits the batch in one transaction. A caller that must not
+/// go on before its entry is durable (<c>proxy.request</c>, admin changes) awaits the commit; others only enqueue.
+/// A full queue makes callers wait, then fail: an entry is never dropped.
+/// </summary>
+public sealed partial class AuditWriter : IAsyncDisposable
+{
+    private readonly AuditWriterOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ECDsa _signingKey;
+    private readonly Channel<Pending> _queue;
+    private readonly Dictionary<string, long> _runSeqs = new(StringComparer.Ordinal);
+    private readonly List<Pending> _retry = [];
+    private readonly Lock _checkpointLock = new();
+    private SqliteConnection? _connection;
+    private AuditInsertCommand? _insert;
+    private Task? _loop;
+    private ITimer? _ticker;
+    private TaskCompletionSource _committed = NewSignal();
+    private long _seq;
+    private string _hash = AuditHash.Genesis;
+    private Checkpoint? _lastCheckpoint;
+    private DateTimeOffset _lastCheckpointAt;
+    private volatile string? _failure;
+    private volatile bool _stopping;
+
+    public AuditWriter(AuditWriterOptions options, ECDsa signingKey, TimeProvider time, ILogger logger)
+    {
+        _options = options;
+        _signingKey = signingKey;
+        _time = time;
+        _logger = logger;
+        _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>The seq of the last committed entry.</summary>
+    public long HeadSeq => Volatile.Read(ref _seq);
+
+    /// <summary>Null while commits succeed; the last database error while they fail.</summary>
+    public string? Failure => _failure;
+
+    /// <summary>Entries waiting for the writer.</summary>
+    public int QueueDepth => _queue.Reader.Count;
+
+    /// <summary>The tail check made by <see cref="Start"/>.</summary>
+    public VerifyResult? StartupCheck { get; private set; }
+
+    public Checkpoint? LastCheckpoint
+    {
+        get
+        {
+            lock (_checkpointLock)
+            {
+                return _lastCheckpoint;
+            }
+        }
+    }
+
+    /// <summary>Opens the database, checks the chain's tail against the checkpoints, and starts the loop.</summary>
+    public VerifyResult Start()
+    {
+        _connection = new SqliteConnection(_options.ConnectionString);
+        _connection.Open();
+        using (var pragma = _connection.CreateCommand())
+        {
+            pragma.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(_options.Synchronous == "FULL" ? "FULL" : "NORMAL")};";
+            pragma.ExecuteNonQuery();
+        }
+        SqliteAuditStore.EnsureSchema(_connection);
+        _insert = new AuditInsertCommand(_connection);
+        (_seq, _hash) = SqliteAuditStore.ReadHead(_connection);
+        var checkpoints = AllCheckpoints();
+        StartupCheck = ChainCheck.Tail(_connection, checkpoints, _signingKey);
+        _lastCheckpoint = checkpoints.Where(c => c.Seq <= _seq).MaxBy(c => c.Seq);
+        _lastCheckpointAt = _time.GetUtcNow();
+        _loop = Task.Run(RunAsync);
+        _ticker = _time.CreateTimer(_ => _queue.Writer.TryWrite(Pending.Tick), null, _options.CheckpointInterval, _options.CheckpointInterval);
+        return StartupCheck;
+    }
+
+    /// <summary>Checkpoints from the database and from the file outside it.</summary>
+    public List<Checkpoint> AllCheckpoints()
+    {
+        using var connection = new SqliteConnection(_options.ConnectionString);
+        connection.Open();
+        var fromDb = SqliteAuditStore.ReadCheckpoints(connection);
+        var fromFile = CheckpointFile.Read(_options.CheckpointFile, line => Log.UnreadableCheckpointLine(_logger, _options.CheckpointFile, line));
+        return fromDb.Concat(fromFile).Distinct().OrderBy(c => c.Seq).ToList();
+    }
+
+    /// <summary>
+    /// Enqueues <paramref name="entry"/> and waits until it is committed. False when it could not be committed within
+    /// <paramref name="timeout"/>. An <paramref name="abandonable"/> entry that timed out before the writer took it is
+    /// withdrawn and never written (the call it describes will not happen); any other stays queued and is retried.
+    /// </summary>
+    public async Task<bool> AppendDurableAsync(AuditEntry entry, TimeSpan timeout, bool abandonable, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(entry, abandonable, durable: true);
+        var started = _time.GetTimestamp();
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            try
+            {
+                await _queue.Writer.WriteAsync(pending, cancellationToken).AsTask().WaitAsync(timeout, _time, cancellationToken);
+            }
+            catch (Exception e) when (e is TimeoutException or OperationCanceledException or ChannelClosedException)
+            {
+                // The write may still land after the time-out: make sure it is then skipped, or waited for.
+                return !pending.TryAbandon() && await pending.Done!.Task;
+            }
+        }
+        try
+        {
+            var left = timeout - _time.GetElapsedTime(started);
+            return await pending.Done!.Task.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, _time, cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            if (abandonable && pending.TryAbandon())
+            {
+                return false;
+            }
+            return abandonable ? await pending.Done!.Task : false;
+        }
+    }
+
+    /// <summary>Enqueues without waiting for the commit; waits for room up to <paramref name="timeout"/> (back-pressure).</summary>
+    public async ValueTask AppendAsync(AuditEntry entry, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var pending = new Pending(entry, abandonable: false, durable: false);
+        if (_queue.Writer.TryWrite(pending))
+        {
+            return;
+        }
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken).AsTask().WaitAsync(timeout, _time, cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or ChannelClosedException)
+        {
+            if (pending.TryAbandon())
+            {
+                throw new AuditUnavailableException($"The audit queue stayed full for {timeout.TotalMilliseconds:0} ms.");
+            }
+        }
+    }
+
+    /// <summary>Completes when an entry after <paramref name="seq"/> has been committed.</summary>
+    public Task WaitForCommitAfterAsync(long seq, CancellationToken cancellationToken)
+    {
+        var signal = Volatile.Read(ref _committed).Task;
+        return HeadSeq > seq ? Task.CompletedTask : signal.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<Pending>(_options.MaxBatch);
+        var backoff = TimeSpan.Zero;
+        while (true)
+        {
+            if (_retry.Count == 0 && !await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                break;
+            }
+            batch.Clear();
+            batch.AddRange(_retry);
+            _retry.Clear();
+            var tick = false;
+            while (batch.Count < _options.MaxBatch && reader.TryRead(out var item))
+            {
+                if (ReferenceEquals(item, Pending.Tick))
+                {
+                    tick = true;
+                }
+                else if (item.TryClaim())
+                {
+                    batch.Add(item);
+                }
+            }
+            if (batch.Count > 0 && !Commit(batch))
+            {
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(50) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+                await Task.Delay(backoff, _time).ConfigureAwait(false);
+                continue;
+            }
+            backoff = TimeSpan.Zero;
+            MaybeCheckpoint(tick);
+        }
+        MaybeCheckpoint(force: true);
+    }
+
+    private bool Commit(List<Pending> batch)
+    {
+        var (seq, hash) = (_seq, _hash);
+        try
+        {
+            using (var transaction = _connection!.BeginTransaction())
+            {
+                foreach (var pending in batch)
+                {
+                    var entry = pending.Entry;
+                    long? runSeq = entry.IsProxyEntry && entry.KeyId is { } keyId ? NextRunSeq(keyId, transaction) : null;
+                    entry = entry with { Seq = ++seq, PrevHash = hash, RunSeq = runSeq };
+                    entry = entry with { Hash = AuditHash.Compute(entry) };
+                    _insert!.Execute(transaction, entry);
+                    hash = entry.Hash;
+                }
+                transaction.Commit();
+            }
+        }
+        catch (Exception e) when (e is SqliteException or InvalidOperationException or IOException)
+        {
+            _runSeqs.Clear(); // some of them were advanced by the rolled-back batch
+            _failure = e.Message;
+            Log.CommitFailed(_logger, batch.Count, e);
+            if (_stopping && _queue.Reader.Completion.IsCompleted)
+            {
+                // Shutting down with a database that refuses writes: say what is lost rather than spin forever.
+                Log.LostAtShutdown(_logger, batch.Count);
+                foreach (var pending in batch)
+                {
+                    pending.Complete(false);
+                }
+                return true;
+            }
+            foreach (var pending in batch)
+            {
+                if (pending.Abandonable)
+                {
+                    pending.Complete(false); // its call is refused with 503 and never happens
+                }
+                else
+                {
+                    pending.Unclaim();
+                    _retry.Add(pending);
+                }
+            }
+            return false;
+        }
+        Volatile.Write(ref _hash, hash);
+        Volatile.Write(ref _seq, seq);
+        if (_failure is not null)
+        {
+            Log.CommitsResumed(_logger);
+            _failure = null;
+        }
+        foreach (var pending in batch)
+        {
+            pending.Complete(true);
+        }
+        Interlocked.Exchange(ref _committed, NewSignal()).TrySetResult();
+        return true;
+    }
+
+    private long NextRunSeq(string keyId, SqliteTransaction transaction)
+    {
+        if (!_runSeqs.TryGetValue(keyId, out var last))
+        {
+            if (_runSeqs.Count >= 100_000)
+            {
+                _runSeqs.Clear(); // keys are short-lived; the store answers for the ones still in use
+            }
+            last = SqliteAuditStore.MaxRunSeq(_connection!, transaction, keyId);
+        }
+        _runSeqs[keyId] = last + 1;
+        return last + 1;
+    }
+
+    private void MaybeCheckpoint(bool force)
+    {
+        var now = _time.GetUtcNow();
+        var lastSeq = _lastCheckpoint?.Seq ?? 0;
+        if (_seq == lastSeq || (_seq - lastSeq < _options.CheckpointEvery && !force && now - _lastCheckpointAt < _options.CheckpointInterval))
+        {
+            return;
+        }
+        try
+        {
+            var checkpoint = Checkpoint.Sign(_signingKey, _seq, _hash, AuditClock.Format(now));
+            SqliteAuditStore.InsertCheckpoint(_connection!, checkpoint);
+            CheckpointFile.Append(_options.CheckpointFile, checkpoint);
+            lock (_checkpointLock)
+            {
+                _lastCheckpoint = checkpoint;
+            }
+            _lastCheckpointAt = now;
+        }
+        catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            Log.CheckpointFailed(_logger, _seq, e); // retried at the next batch or tick
+        }
+    }
+
+    /// <summary>Stops taking entries, commits everything queued, takes a final checkpoint.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _ticker?.Dispose();
+        _stopping = true;
+        _queue.Writer.TryComplete();
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        _insert?.Dispose();
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed class Pending(AuditEntry entry, bool abandonable, bool durable)
+    {
+        public static readonly Pending Tick = new(null!, false, false);
+
+        private int _state; // 0 queued, 1 taken by the writer, 2 withdrawn by its caller
+
+        public AuditEntry Entry => entry;
+
+        public bool Abandonable => abandonable;
+
+        public TaskCompletionSource<bool>? Done { get; } = durable ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;
+
+        public bool TryClaim() => Interlocked.CompareExchange(ref _state, 1, 0) == 0;
+
+        public bool TryAbandon()
+        {
+            if (Interlocked.CompareExchange(ref _state, 2, 0) != 0)
+            {
+                return false;
+            }
+            Done?.TrySetResult(false);
+            return true;
+        }
+
+        public void Unclaim() => Volatile.Write(ref _state, 0);
+
+        public void Complete(bool committed) => Done?.TrySetResult(committed);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "Audit commit of {Count} entries failed; proxied calls are refused until commits succeed")]
+        public static partial void CommitFailed(ILogger logger, int count, Exception exception);
+
+        [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Audit commits succeed again")]
+        public static partial void CommitsResumed(ILogger logger);
+
+        [LoggerMessage(EventId = 5003, Level = LogLevel.Error, Message = "Audit checkpoint at seq {Seq} failed; retrying later")]
+        public static partial void CheckpointFailed(ILogger logger, long seq, Exception exception);
+
+        [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "{Path} line {Line} is not a checkpoint (a torn write?); skipped")]
+        public static partial void UnreadableCheckpointLine(ILogger logger, string path, int line);
+
+        [LoggerMessage(EventId = 5005, Level = LogLevel.Critical, Message = "Shutting down with {Count} audit entries the database refused; they are lost")]
+        public static partial void LostAtShutdown(ILogger logger, int count);
+    }
+}

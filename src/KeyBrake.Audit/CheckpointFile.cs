@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace KeyBrake.Audit;
+
+/// <summary><c>data/checkpoints.ndjson</c>: one checkpoint per line, appended and flushed to disk.</summary>
+public static class CheckpointFile
+{
+    public static string ToLine(Checkpoint c) => string.Create(CultureInfo.InvariantCulture,
+        $"{{\"seq\":{c.Seq},\"hash\":\"{c.Hash}\",\"ts\":\"{c.Ts}\",\"signature\":\"{c.Signature}\"}}");
+
+    public static void Append(string path, Checkpoint checkpoint)
+    {
+        using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        stream.Write(Encoding.UTF8.GetBytes(ToLine(checkpoint) + "\n"));
+        stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>
+    /// Reads the file; a line that does not parse (a write torn by a crash) is reported through
+    /// <paramref name="unreadable"/> and skipped.
+    /// </summary>
+    public static List<Checkpoint> Read(string path, Action<int>? unreadable = null)
+    {
+        var checkpoints = new List<Checkpoint>();
+        if (!File.Exists(path))
+        {
+            return checkpoints;
+        }
+        var number = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+            if (TryParse(line, out var checkpoint))
+            {
+                checkpoints.Add(checkpoint);
+            }
+            else
+            {
+                unreadable?.Invoke(number);
+            }
+        }
+        return checkpoints;
+    }
+
+    public static bool TryParse(string line, out Checkpoint checkpoint)
+    {
+        checkpoint = null!;
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            var root = document.RootElement;
+            checkpoint = new Checkpoint(
+                root.GetProperty("seq").GetInt64(), root.GetProperty("hash").GetString()!,
+                root.GetProperty("ts").GetString()!, root.GetProperty("signature").GetString()!);
+            return true;
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            return false;
+        }
+    }
+}

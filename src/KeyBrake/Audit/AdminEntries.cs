@@ -1,0 +1,72 @@
+using System.Text.Json;
+using KeyBrake.Admin;
+using KeyBrake.Keys;
+using KeyBrake.Storage;
+
+namespace KeyBrake.Audit;
+
+/// <summary>The <c>key.*</c> and <c>principal.*</c> entries (SPEC §7): actor, before / after, justification, ticket.</summary>
+internal static class AdminEntries
+{
+    public static AuditEntry KeyCreated(VaultKey key, NewKey spec, string actor, string ts) => ForKey(key, AuditTypes.KeyCreated, actor, ts, Details.Object(d => d
+        .Add("after", Policy(key, full: true))
+        .Add("before", (Details?)null)
+        .Add("justification", spec.Justification)
+        .Add("ticket", spec.Ticket)));
+
+    public static AuditEntry KeyUpdated(VaultKey before, VaultKey after, KeyPatch patch, string actor, string ts) => ForKey(after, AuditTypes.KeyUpdated, actor, ts, Details.Object(d => d
+        .Add("after", Policy(after, full: false))
+        .Add("before", Policy(before, full: false))
+        .Add("justification", patch.Justification)
+        .Add("ticket", patch.Ticket)));
+
+    public static AuditEntry KeyRevoked(VaultKey key, string actor, string? labelPrefix, string ts) => ForKey(key, AuditTypes.KeyRevoked, actor, ts, Details.Object(d => d
+        .Add("after", new Details().Add("status", "revoked"))
+        .Add("before", new Details().Add("status", "active"))
+        .Add("label_prefix", labelPrefix)
+        .Add("reason", key.RevokeReason)));
+
+    public static AuditEntry PrincipalCreated(Principal principal, string ts) => new()
+    {
+        Ts = ts,
+        Type = AuditTypes.PrincipalCreated,
+        Actor = principal.CreatedBy,
+        Details = Details.Object(d => d
+            .Add("name", principal.Name)
+            .Add("roles", Principal.RolesText(principal.Roles).Split(',', StringSplitOptions.RemoveEmptyEntries))),
+    };
+
+    public static AuditEntry PrincipalDisabled(string name, string actor, string ts) => new()
+    {
+        Ts = ts,
+        Type = AuditTypes.PrincipalDisabled,
+        Actor = actor,
+        Details = Details.Object(d => d.Add("name", name)),
+    };
+
+    private static AuditEntry ForKey(VaultKey key, string type, string actor, string ts, string details) => new()
+    {
+        Ts = ts,
+        Type = type,
+        KeyId = key.Id,
+        Label = key.Label,
+        Actor = actor,
+        Vendor = key.Vendor,
+        PolicyHash = key.PolicyHash,
+        Details = details,
+    };
+
+    private static Details Policy(VaultKey key, bool full)
+    {
+        var policy = new Details()
+            .Add("allowed_endpoints", key.Endpoints.Texts)
+            .Add("daily_usd_cap_micros", key.DailyCapMicros)
+            .Add("expires_at", Timestamps.ToText(key.ExpiresAt));
+        if (full)
+        {
+            using var metadata = JsonDocument.Parse(key.MetadataJson);
+            policy.Add("label", key.Label).Add("metadata", metadata.RootElement.Clone()).Add("vendor", key.Vendor);
+        }
+        return policy;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using KeyBrake.Secrets;
+using KeyBrake.Storage;
+using Microsoft.Extensions.Options;
+
+namespace KeyBrake.Audit;
+
+/// <summary>
+/// The host's audit log: loads the checkpoint signing key, starts the <see cref="AuditWriter"/> (which checks the
+/// chain's tail), decides whether proxy traffic may be served, and flushes the writer at shutdown (a hosted service
+/// stops after the server has drained its requests).
+/// </summary>
+internal sealed partial class AuditLog(
+    IOptions<KeyBrakeOptions> options,
+    SqliteDatabase database,
+    ISecretStore secrets,
+    TimeProvider time,
+    ILoggerFactory loggers,
+    ILogger<AuditLog> logger) : IHostedService, IAsyncDisposable
+{
+    private readonly AuditOptions _options = options.Value.Audit;
+    private AuditWriter? _writer;
+
+    public TimeSpan CommitTimeout { get; } = Duration.ParseConfig(options.Value.Audit.CommitTimeout);
+
+    public string CheckpointFilePath => Path.Combine(database.DataDirectory, "checkpoints.ndjson");
+
+    /// <summary>Where the Local provider keeps a signing key it created.</summary>
+    public string LocalSigningKeyPath => Path.Combine(database.DataDirectory, "audit-signing-key.pem");
+
+    public AuditWriter Writer => _writer ?? throw new InvalidOperationException("The audit log has not started.");
+
+    public ECDsa SigningKey { get; private set; } = null!;
+
+    /// <summary>Null when proxy traffic may be served; otherwise why not (a broken chain nobody acknowledged).</summary>
+    public string? ProxyBlocked { get; private set; }
+
+    /// <summary>The last result of <c>GET /v1/audit/verify</c> (for the dashboard's integrity panel).</summary>
+    public VerifyResult? LastVerify { get; set; }
+
+    public string Now() => AuditClock.Format(time.GetUtcNow());
+
+    /// <summary>Called once by <c>MapKeyBrake</c>, after the migrations and before anything can write an entry.</summary>
+    public void Start()
+    {
+        SigningKey = SigningKeys.Load(LoadSigningKeyPem());
+        _writer = new AuditWriter(new AuditWriterOptions
+        {
+            ConnectionString = database.ConnectionString,
+            CheckpointFile = CheckpointFilePath,
+            QueueCapacity = _options.QueueCapacity,
+            MaxBatch = _options.MaxBatch,
+            CheckpointEvery = _options.CheckpointEvery,
+            CheckpointInterval = Duration.ParseConfig(_options.CheckpointInterval),
+            Synchronous = _options.Synchronous,
+        }, SigningKey, time, loggers.CreateLogger<AuditWriter>());
+        var check = _writer.Start();
+        if (check.Ok)
+        {
+            Log.ChainVerified(logger, check.HeadSeq, check.Entries);
+            return;
+        }
+        if (_options.AcknowledgeBrokenChainAt == check.FirstBadSeq)
+        {
+            Log.BrokenChainAcknowledged(logger, check.FirstBadSeq!.Value, check.Problem!);
+            var acknowledged = AppendDurableAsync(new AuditEntry
+            {
+                Ts = Now(),
+                Type = AuditTypes.ChainAcknowledged,
+                Actor = "system",
+                Details = Details.Object(d => d
+                    .Add("first_bad_seq", check.FirstBadSeq)
+                    .Add("head_hash", check.HeadHash)
+                    .Add("head_seq", check.HeadSeq)
+                    .Add("problem", check.Problem)
+                    .Add("setting", "KeyBrake:Audit:AcknowledgeBrokenChainAt")),
+            }, CancellationToken.None).GetAwaiter().GetResult();
+            if (acknowledged)
+            {
+                return;
+            }
+        }
+        ProxyBlocked = string.Create(CultureInfo.InvariantCulture,
+            $"the audit chain failed its start-up check at seq {check.FirstBadSeq}: {check.Problem}");
+        Log.BrokenChain(logger, check.FirstBadSeq ?? 0, check.Problem ?? "");
+    }
+
+    /// <summary>An entry that must be durable before the caller goes on; it is never withdrawn (retried until written).</summary>
+    public Task<bool> AppendDurableAsync(AuditEntry entry, CancellationToken cancellationToken) =>
+        Writer.AppendDurableAsync(entry, CommitTimeout, abandonable: false, cancellationToken);
+
+    /// <summary>Queues an entry without waiting for its commit (waits only for room in the queue).</summary>
+    public ValueTask AppendAsync(AuditEntry entry) => Writer.AppendAsync(entry, CommitTimeout);
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Runs after the server has drained its requests: commits everything queued, takes a last checkpoint.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync();
+        }
+        SigningKey?.Dispose();
+    }
+
+    private string LoadSigningKeyPem()
+    {
+        try
+        {
+            return secrets.GetAsync(_options.SigningKeySecretName, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        }
+        catch (SecretUnavailableException) when (options.Value.Secrets.Provider == "Local")
+        {
+            // SPEC §7: the Local provider creates a key under data/ on first start and keeps using it.
+            if (!File.Exists(LocalSigningKeyPath))
+            {
+                OwnerOnlyFile.Write(LocalSigningKeyPath, SigningKeys.NewPrivateKeyPem());
+                Log.SigningKeyCreated(logger, LocalSigningKeyPath);
+            }
+            return File.ReadAllText(LocalSigningKeyPath);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Audit chain head is seq {Seq}; its tail ({Checked} entries after the last checkpoint) verifies")]
+        public static partial void ChainVerified(ILogger logger, long seq, long @checked);
+
+        [LoggerMessage(EventId = 5102, Level = LogLevel.Critical, Message = "The audit chain is broken at seq {Seq}: {Problem}. Proxy traffic is refused (503 audit_unavailable) until an operator verifies the chain and sets KeyBrake:Audit:AcknowledgeBrokenChainAt to that seq")]
+        public static partial void BrokenChain(ILogger logger, long seq, string problem);
+
+        [LoggerMessage(EventId = 5103, Level = LogLevel.Warning, Message = "The audit chain is broken at seq {Seq} ({Problem}); KeyBrake:Audit:AcknowledgeBrokenChainAt acknowledges it, so proxy traffic is served")]
+        public static partial void BrokenChainAcknowledged(ILogger logger, long seq, string problem);
+
+        [LoggerMessage(EventId = 5104, Level = LogLevel.Warning, Message = "Created the audit checkpoint signing key {Path} (mode 0600); keep a copy of its public key with your auditors")]
+        public static partial void SigningKeyCreated(ILogger logger, string path);
+    }
+}
