@@ -186,7 +186,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
                 {
                     tick = true;
                 }
-                else if (item.TryClaim())
+                else if (!item.IsAbandoned)
                 {
                     batch.Add(item);
                 }
@@ -208,18 +208,37 @@ public sealed partial class AuditWriter : IAsyncDisposable
         var (seq, hash) = (_seq, _hash);
         try
         {
-            using (var transaction = _connection!.BeginTransaction())
+            while (true)
             {
+                (seq, hash) = (_seq, _hash);
+                using var transaction = _connection!.BeginTransaction();
                 foreach (var pending in batch)
                 {
                     var entry = pending.Entry;
                     long? runSeq = entry.IsProxyEntry && entry.KeyId is { } keyId ? NextRunSeq(keyId, transaction) : null;
                     entry = entry with { Seq = ++seq, PrevHash = hash, RunSeq = runSeq };
                     entry = entry with { Hash = AuditHash.Compute(entry) };
-                    _insert!.Execute(transaction, entry);
+                    _insert!.Execute(transaction, entry); // waits here while another connection holds the write lock
                     hash = entry.Hash;
                 }
-                transaction.Commit();
+                // Claimed only now, with the write lock held: a caller whose time-out passed while the database was
+                // busy has withdrawn its entry, and that entry must not be committed.
+                if (batch.All(p => p.TryClaim()))
+                {
+                    transaction.Commit();
+                    break;
+                }
+                transaction.Rollback();
+                _runSeqs.Clear();
+                foreach (var pending in batch)
+                {
+                    pending.Unclaim();
+                }
+                batch.RemoveAll(p => p.IsAbandoned);
+                if (batch.Count == 0)
+                {
+                    return true;
+                }
             }
         }
         catch (Exception e) when (e is SqliteException or InvalidOperationException or IOException)
@@ -241,9 +260,10 @@ public sealed partial class AuditWriter : IAsyncDisposable
             {
                 if (pending.Abandonable)
                 {
+                    pending.TryClaim();
                     pending.Complete(false); // its call is refused with 503 and never happens
                 }
-                else
+                else if (!pending.IsAbandoned)
                 {
                     pending.Unclaim();
                     _retry.Add(pending);
@@ -336,7 +356,10 @@ public sealed partial class AuditWriter : IAsyncDisposable
 
         public TaskCompletionSource<bool>? Done { get; } = durable ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;
 
-        public bool TryClaim() => Interlocked.CompareExchange(ref _state, 1, 0) == 0;
+        public bool IsAbandoned => Volatile.Read(ref _state) == 2;
+
+        /// <summary>Taken by the writer for a commit (or already taken); false once its caller has withdrawn it.</summary>
+        public bool TryClaim() => Interlocked.CompareExchange(ref _state, 1, 0) != 2;
 
         public bool TryAbandon()
         {
@@ -348,7 +371,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
             return true;
         }
 
-        public void Unclaim() => Volatile.Write(ref _state, 0);
+        public void Unclaim() => Interlocked.CompareExchange(ref _state, 0, 1);
 
         public void Complete(bool committed) => Done?.TrySetResult(committed);
     }

@@ -73,13 +73,33 @@ internal sealed class VendorCredentialTransform : ITransformProvider
         var response = transform.ProxyResponse;
         if (response is not { IsSuccessStatusCode: true } || response.Headers.Contains("Request-Id") || response.Headers.Contains("Twilio-Request-Id")
             || response.Content.Headers.ContentType?.MediaType != "application/json"
-            || response.Content.Headers.ContentLength is not (> 0 and <= ResponseBodyIds.MaxBytes))
+            || response.Content.Headers.ContentLength is 0 or > ResponseBodyIds.MaxBytes)
         {
             return;
         }
-        var body = await response.Content.ReadAsByteArrayAsync(transform.HttpContext.RequestAborted);
-        transform.SuppressResponseBody = true;
-        call.VendorRequestId = ResponseBodyIds.Find(body, response.Content.Headers.ContentEncoding);
-        await transform.HttpContext.Response.Body.WriteAsync(body, transform.HttpContext.RequestAborted);
+        // Read at most MaxBytes + 1: a larger body (length not declared) is passed on as it streams, uninspected.
+        var aborted = transform.HttpContext.RequestAborted;
+        var upstream = await response.Content.ReadAsStreamAsync(aborted);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(ResponseBodyIds.MaxBytes + 1);
+        try
+        {
+            var length = 0;
+            int read;
+            while (length <= ResponseBodyIds.MaxBytes && (read = await upstream.ReadAsync(buffer.AsMemory(length, ResponseBodyIds.MaxBytes + 1 - length), aborted)) > 0)
+            {
+                length += read;
+            }
+            transform.SuppressResponseBody = true;
+            if (length <= ResponseBodyIds.MaxBytes)
+            {
+                call.VendorRequestId = ResponseBodyIds.Find(buffer.AsSpan(0, length).ToArray(), response.Content.Headers.ContentEncoding);
+            }
+            await transform.HttpContext.Response.Body.WriteAsync(buffer.AsMemory(0, length), aborted);
+            await upstream.CopyToAsync(transform.HttpContext.Response.Body, aborted);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

@@ -91,7 +91,8 @@ internal sealed class FakeVendor : IAsyncDisposable
         }
         if (request.Path.Contains("/Messages.json", StringComparison.Ordinal))
         {
-            return (201, """{"sid":"SM123","account_sid":"AC123","status":"queued","body":"hi","to":"+15555550100","from":"+15555550199","num_segments":"1","price":null,"price_unit":"USD"}""", null);
+            return (201, """{"sid":"SM123","account_sid":"AC123","status":"queued","body":"hi","to":"+15555550100","from":"+15555550199","num_segments":"1","price":null,"price_unit":"USD"}""",
+                new Dictionary<string, string> { ["Twilio-Request-Id"] = "RQ" + Guid.NewGuid().ToString("N") });
         }
         if (request.Path.StartsWith("/emails", StringComparison.Ordinal))
         {

@@ -1,0 +1,210 @@
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KeyBrake.Audit.Tests;
+
+/// <summary>The writer against a real SQLite file (WAL) in a temporary directory.</summary>
+public sealed class AuditWriterTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+    private readonly string _directory = Directory.CreateTempSubdirectory("keybrake-audit-").FullName;
+    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private AuditWriter _writer = null!;
+
+    private string ConnectionString => $"Data Source={Path.Combine(_directory, "audit.db")};Pooling=False;Default Timeout=30";
+
+    private string CheckpointPath => Path.Combine(_directory, "checkpoints.ndjson");
+
+    public Task InitializeAsync()
+    {
+        _writer = NewWriter();
+        Assert.True(_writer.Start().Ok);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task AppendDurableAsync_ConcurrentCallers_GiveAGaplessVerifiedChain_WithRunSeqPerKey()
+    {
+        const int callers = 8, each = 250;
+
+        var results = await Task.WhenAll(Enumerable.Range(0, callers).Select(c => Task.Run(async () =>
+        {
+            var ok = 0;
+            for (var i = 0; i < each; i++)
+            {
+                ok += await _writer.AppendDurableAsync(Entry("key_" + (i % 4)), Long, abandonable: true, CancellationToken.None) ? 1 : 0;
+            }
+            return ok;
+        })));
+        await _writer.DisposeAsync();
+
+        Assert.Equal(callers * each, results.Sum());
+        using var connection = Open();
+        var entries = SqliteAuditStore.ReadAfter(connection, 0).ToList();
+        Assert.Equal(Enumerable.Range(1, callers * each).Select(i => (long)i), entries.Select(e => e.Seq));
+        foreach (var key in entries.GroupBy(e => e.KeyId))
+        {
+            Assert.Equal(Enumerable.Range(1, key.Count()).Select(i => (long?)i), key.Select(e => e.RunSeq)); // in seq order
+        }
+        var result = ChainCheck.Full(connection, SqliteAuditStore.ReadCheckpoints(connection), _key);
+        Assert.True(result.Ok, result.Problem);
+    }
+
+    [Fact]
+    public async Task Checkpoints_EveryNEntries_AndAtShutdown_InTheDatabaseAndInTheFile()
+    {
+        await _writer.DisposeAsync();
+        _writer = NewWriter(checkpointEvery: 100);
+        _writer.Start();
+
+        for (var i = 0; i < 350; i++)
+        {
+            Assert.True(await _writer.AppendDurableAsync(Entry("key_1"), Long, abandonable: true, CancellationToken.None));
+        }
+        await _writer.DisposeAsync();
+
+        using var connection = Open();
+        var stored = SqliteAuditStore.ReadCheckpoints(connection);
+        Assert.Equal([100L, 200, 300, 350], stored.Select(c => c.Seq));
+        Assert.Equal(stored, CheckpointFile.Read(CheckpointPath));
+        Assert.All(stored, c => Assert.True(c.IsSignedBy(_key)));
+        Assert.All(stored, c => Assert.Equal(SqliteAuditStore.HashAt(connection, c.Seq), c.Hash));
+    }
+
+    [Fact]
+    public async Task DatabaseRefusingWrites_FailsWithdrawableEntries_AndRetriesTheOthersUntilItAccepts()
+    {
+        Execute("CREATE TRIGGER fail BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;");
+
+        var request = await _writer.AppendDurableAsync(Entry("key_1", AuditTypes.ProxyRequest), Long, abandonable: true, CancellationToken.None);
+        var admin = await _writer.AppendDurableAsync(Entry(null, AuditTypes.KeyRevoked), TimeSpan.FromMilliseconds(300), abandonable: false, CancellationToken.None);
+        var failing = _writer.Failure;
+        Execute("DROP TRIGGER fail;");
+        await _writer.WaitForCommitAfterAsync(0, CancellationToken.None).WaitAsync(Long);
+
+        Assert.False(request); // its call is refused, and it is never written
+        Assert.False(admin);   // not yet written when its caller gave up...
+        Assert.Contains("disk I/O error", failing, StringComparison.Ordinal);
+        using var connection = Open();
+        var entry = Assert.Single(SqliteAuditStore.ReadAfter(connection, 0)); // ...but written once the database accepts
+        Assert.Equal((1L, AuditTypes.KeyRevoked), (entry.Seq, entry.Type));
+        Assert.Null(_writer.Failure);
+    }
+
+    [Fact]
+    public async Task LockedDatabase_EntryTimesOut_IsWithdrawn_AndNeverWritten()
+    {
+        using (var locker = Open())
+        {
+            using var transaction = locker.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: holds the write lock
+            var timedOut = await _writer.AppendDurableAsync(Entry("key_1"), TimeSpan.FromMilliseconds(300), abandonable: true, CancellationToken.None);
+            Assert.False(timedOut);
+            transaction.Rollback();
+        }
+
+        Assert.True(await _writer.AppendDurableAsync(Entry("key_1") with { RequestId = "req_after" }, Long, abandonable: true, CancellationToken.None));
+        using var connection = Open();
+        var entry = Assert.Single(SqliteAuditStore.ReadAfter(connection, 0));
+        Assert.Equal(("req_after", 1L, 1L), (entry.RequestId, entry.Seq, entry.RunSeq));
+    }
+
+    [Fact]
+    public async Task FullQueue_AppendWaitsForRoom_ThenFailsLoudly_NeverDropsSilently()
+    {
+        await _writer.DisposeAsync();
+        _writer = NewWriter(queueCapacity: 2);
+        _writer.Start();
+        using var locker = Open();
+        using var transaction = locker.BeginTransaction(deferred: false);
+
+        var stuck = _writer.AppendDurableAsync(Entry("key_1"), Long, abandonable: false, CancellationToken.None); // the writer takes it and waits for the lock
+        SpinWait.SpinUntil(() => _writer.QueueDepth == 0, Long);
+        await _writer.AppendAsync(Entry("key_1"), Long);
+        await _writer.AppendAsync(Entry("key_1"), Long); // the queue is full now
+        var refused = await Assert.ThrowsAsync<AuditUnavailableException>(() => _writer.AppendAsync(Entry("key_1"), TimeSpan.FromMilliseconds(200)).AsTask());
+        transaction.Rollback();
+        Assert.True(await stuck);
+        await _writer.DisposeAsync();
+
+        Assert.Contains("full", refused.Message, StringComparison.Ordinal);
+        using var connection = Open();
+        Assert.Equal(3, SqliteAuditStore.ReadAfter(connection, 0).Count()); // all accepted entries, none of the refused
+    }
+
+    [Fact]
+    public async Task Start_TailTamperedWhileStopped_IsReportedWithTheFirstBadSeq()
+    {
+        for (var i = 0; i < 10; i++)
+        {
+            await _writer.AppendDurableAsync(Entry("key_1"), Long, abandonable: true, CancellationToken.None);
+        }
+        await _writer.DisposeAsync();
+        Execute("DROP TRIGGER audit_entries_no_update; UPDATE audit_entries SET cost_usd_micros = 1 WHERE seq = 12;");
+        Execute("DELETE FROM audit_checkpoints; UPDATE audit_entries SET path = '/v1/refunds' WHERE seq = 7;");
+        File.Delete(CheckpointPath);
+
+        _writer = NewWriter();
+        var check = _writer.Start();
+
+        Assert.False(check.Ok);
+        Assert.Equal(7, check.FirstBadSeq);
+    }
+
+    [Fact]
+    public async Task Start_TailTruncatedWhileStopped_IsCaughtByTheCheckpointFile()
+    {
+        for (var i = 0; i < 10; i++)
+        {
+            await _writer.AppendDurableAsync(Entry("key_1"), Long, abandonable: true, CancellationToken.None);
+        }
+        await _writer.DisposeAsync(); // final checkpoint at seq 10, in the database and in the file
+        Execute("DROP TRIGGER audit_entries_no_delete; DELETE FROM audit_entries WHERE seq > 6; DELETE FROM audit_checkpoints;");
+
+        _writer = NewWriter();
+        var check = _writer.Start();
+
+        Assert.False(check.Ok);
+        Assert.Equal(7, check.FirstBadSeq);
+        Assert.Contains("removed from the end", check.Problem, StringComparison.Ordinal);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _writer.DisposeAsync();
+        _key.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private AuditWriter NewWriter(long checkpointEvery = 1000, int queueCapacity = 1024) => new(new AuditWriterOptions
+    {
+        ConnectionString = ConnectionString,
+        CheckpointFile = CheckpointPath,
+        CheckpointEvery = checkpointEvery,
+        QueueCapacity = queueCapacity,
+    }, _key, TimeProvider.System, NullLogger.Instance);
+
+    private static AuditEntry Entry(string? keyId, string type = AuditTypes.ProxyRequest) => new()
+    {
+        Ts = "2026-06-03T10:00:00.000Z",
+        Type = type,
+        KeyId = keyId,
+        Actor = keyId is null ? "principal:ops" : "key:" + keyId,
+        RequestId = "req_" + Guid.NewGuid().ToString("N"),
+    };
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private void Execute(string sql)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
