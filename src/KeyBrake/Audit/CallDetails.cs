@@ -11,7 +11,8 @@ namespace KeyBrake.Audit;
 /// </summary>
 internal static class CallDetails
 {
-    private static readonly string[] RecipientFields = ["to", "cc", "bcc", "To"];
+    // Form fields are matched case-insensitively (Twilio sends "To"), JSON members exactly (Resend sends "to").
+    private static readonly string[] RecipientFields = ["to", "cc", "bcc"];
 
     public static string? FromRequest(HttpRequest request, ProxyCall call)
     {

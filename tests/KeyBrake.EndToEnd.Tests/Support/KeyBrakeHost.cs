@@ -37,6 +37,7 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
     }
 
     public string DataDirectory { get; }
+    public string DatabasePath => Path.Combine(DataDirectory, "data", "keybrake.db");
     public int ProxyPort { get; }
     public int AdminPort { get; }
     /// <summary>The stripe vendor port: <c>/{path}</c> served as <c>/stripe/{path}</c>.</summary>
