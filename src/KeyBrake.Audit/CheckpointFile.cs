@@ -10,11 +10,15 @@ public static class CheckpointFile
     public static string ToLine(Checkpoint c) => string.Create(CultureInfo.InvariantCulture,
         $"{{\"seq\":{c.Seq},\"hash\":\"{c.Hash}\",\"ts\":\"{c.Ts}\",\"signature\":\"{c.Signature}\"}}");
 
-    public static void Append(string path, Checkpoint checkpoint)
+    /// <summary>
+    /// Appends a line. <paramref name="flushToDisk"/> (with <c>Synchronous=FULL</c>) also fsyncs it; otherwise it is as
+    /// durable as the chain under <c>synchronous=NORMAL</c>: it survives a crash of the process, not of the machine.
+    /// </summary>
+    public static void Append(string path, Checkpoint checkpoint, bool flushToDisk)
     {
         using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
         stream.Write(Encoding.UTF8.GetBytes(ToLine(checkpoint) + "\n"));
-        stream.Flush(flushToDisk: true);
+        stream.Flush(flushToDisk);
     }
 
     /// <summary>
