@@ -36,6 +36,7 @@ internal sealed partial class SqliteDatabase
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
+        NoInlineWalCheckpoints(connection);
         return connection;
     }
 
@@ -43,7 +44,17 @@ internal sealed partial class SqliteDatabase
     {
         var connection = new SqliteConnection(ConnectionString);
         await connection.OpenAsync(cancellationToken);
+        NoInlineWalCheckpoints(connection);
         return connection;
+    }
+
+    // The audit writer copies the WAL back on its own timer; a revoke or key creation must not pay for a checkpoint
+    // of the audit log's WAL inside its commit.
+    private static void NoInlineWalCheckpoints(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_autocheckpoint=0;";
+        command.ExecuteNonQuery();
     }
 
     /// <summary>Applies the numbered migrations that have not run yet, each in its own transaction.</summary>
