@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
 
 namespace KeyBrake.Audit;
 
@@ -14,11 +15,11 @@ public sealed record VerifyResult(bool Ok, long Entries, long HeadSeq, string He
 /// </summary>
 public sealed class AuditVerifier
 {
-    private readonly Dictionary<long, string> _checkpoints = [];
+    private readonly Dictionary<long, byte[]> _checkpoints = [];
     private readonly long _lastCheckpointSeq;
     private long _lastMatchedCheckpoint;
     private long _seq;
-    private string _hash;
+    private readonly byte[] _hash = new byte[64];
     private long _count;
     private long? _firstBad;
     private string? _problem;
@@ -27,11 +28,12 @@ public sealed class AuditVerifier
     /// <param name="publicKey">The checkpoint public key; null to check links and hashes only.</param>
     /// <param name="startSeq">Verify a tail: the seq before the first entry that will be fed (0 for the whole chain).</param>
     /// <param name="startHash">The trusted hash at <paramref name="startSeq"/> (from a checkpoint).</param>
-    public AuditVerifier(IEnumerable<Checkpoint> checkpoints, ECDsa? publicKey, long startSeq = 0, string? startHash = null)
+    /// <param name="lastTrustedCheckpoint">The last checkpoint at or before <paramref name="startSeq"/> known to match (default: startSeq).</param>
+    public AuditVerifier(IEnumerable<Checkpoint> checkpoints, ECDsa? publicKey, long startSeq = 0, string? startHash = null, long? lastTrustedCheckpoint = null)
     {
         _seq = startSeq;
-        _hash = startHash ?? AuditHash.Genesis;
-        _lastMatchedCheckpoint = startSeq;
+        Encoding.ASCII.GetBytes(startHash ?? AuditHash.Genesis, _hash);
+        _lastMatchedCheckpoint = lastTrustedCheckpoint ?? startSeq;
         foreach (var checkpoint in checkpoints.OrderBy(c => c.Seq))
         {
             if (publicKey is not null && !checkpoint.IsSignedBy(publicKey))
@@ -39,14 +41,15 @@ public sealed class AuditVerifier
                 Fail(checkpoint.Seq, $"the checkpoint at seq {checkpoint.Seq} does not carry a valid signature");
                 return;
             }
-            if (_checkpoints.TryGetValue(checkpoint.Seq, out var other) && other != checkpoint.Hash)
+            var hash = Encoding.ASCII.GetBytes(checkpoint.Hash);
+            if (_checkpoints.TryGetValue(checkpoint.Seq, out var other) && !other.AsSpan().SequenceEqual(hash))
             {
                 Fail(checkpoint.Seq, $"two signed checkpoints disagree about seq {checkpoint.Seq}");
                 return;
             }
             if (checkpoint.Seq > startSeq)
             {
-                _checkpoints[checkpoint.Seq] = checkpoint.Hash;
+                _checkpoints[checkpoint.Seq] = hash;
                 _lastCheckpointSeq = Math.Max(_lastCheckpointSeq, checkpoint.Seq);
             }
         }
@@ -57,36 +60,63 @@ public sealed class AuditVerifier
     /// <summary>Feeds the next entry; false once the chain is broken (feeding more changes nothing).</summary>
     public bool Add(AuditEntry entry)
     {
+        Span<byte> prev = stackalloc byte[64], computed = stackalloc byte[64], stored = stackalloc byte[64];
+        var prevOk = Encoding.ASCII.TryGetBytes(entry.PrevHash, prev, out var prevLength) && prevLength == 64;
+        var storedOk = Encoding.ASCII.TryGetBytes(entry.Hash, stored, out var storedLength) && storedLength == 64;
+        computed.Fill((byte)'?');
+        Encoding.ASCII.GetBytes(AuditHash.Compute(entry), computed);
+        return Check(entry.Seq, prevOk ? prev : [], computed, storedOk ? stored : []);
+    }
+
+    /// <summary>Feeds the next entry straight from its stored fields (a SQLite row), without materialising it.</summary>
+    public bool Add<TFields>(ref TFields row)
+        where TFields : IEntryFields, allows ref struct
+    {
+        if (_firstBad is not null)
+        {
+            return false;
+        }
+        Span<byte> prev = stackalloc byte[64], computed = stackalloc byte[64], stored = stackalloc byte[64];
+        var prevText = row.Utf8(Fields.PrevHash);
+        var prevOk = prevText.Length == 64 && prevText.TryCopyTo(prev);
+        AuditHash.ComputeHex(ref row, computed);
+        var storedText = row.Utf8(Fields.Hash);
+        var storedOk = storedText.Length == 64 && storedText.TryCopyTo(stored);
+        return Check(row.Number(Fields.Seq), prevOk ? prev : [], computed, storedOk ? stored : []);
+    }
+
+    private bool Check(long seq, ReadOnlySpan<byte> prevHash, ReadOnlySpan<byte> computed, ReadOnlySpan<byte> stored)
+    {
         if (_firstBad is not null)
         {
             return false;
         }
         var expected = _seq + 1;
-        if (entry.Seq != expected)
+        if (seq != expected)
         {
             return Fail(
-                entry.Seq > expected ? expected : entry.Seq,
-                entry.Seq > expected ? $"seq {expected} is missing (the next entry is seq {entry.Seq})" : $"seq {entry.Seq} appears after seq {_seq}: entries were reordered or duplicated");
+                seq > expected ? expected : seq,
+                seq > expected ? $"seq {expected} is missing (the next entry is seq {seq})" : $"seq {seq} appears after seq {_seq}: entries were reordered or duplicated");
         }
-        if (!string.Equals(entry.PrevHash, _hash, StringComparison.Ordinal))
+        if (!prevHash.SequenceEqual(_hash))
         {
-            return Fail(entry.Seq, $"prev_hash of seq {entry.Seq} does not match the hash of seq {_seq}");
+            return Fail(seq, $"prev_hash of seq {seq} does not match the hash of seq {_seq}");
         }
-        if (!string.Equals(AuditHash.Compute(entry), entry.Hash, StringComparison.Ordinal))
+        if (!computed.SequenceEqual(stored))
         {
-            return Fail(entry.Seq, $"seq {entry.Seq} was altered: its hash does not match its content");
+            return Fail(seq, $"seq {seq} was altered: its hash does not match its content");
         }
-        if (_checkpoints.TryGetValue(entry.Seq, out var signed))
+        if (_checkpoints.TryGetValue(seq, out var signed))
         {
-            if (!string.Equals(signed, entry.Hash, StringComparison.Ordinal))
+            if (!stored.SequenceEqual(signed))
             {
                 return Fail(_lastMatchedCheckpoint + 1, string.Create(CultureInfo.InvariantCulture,
-                    $"seq {entry.Seq} does not match its signed checkpoint: the chain was rewritten after seq {_lastMatchedCheckpoint}"));
+                    $"seq {seq} does not match its signed checkpoint: the chain was rewritten after seq {_lastMatchedCheckpoint}"));
             }
-            _lastMatchedCheckpoint = entry.Seq;
+            _lastMatchedCheckpoint = seq;
         }
-        _seq = entry.Seq;
-        _hash = entry.Hash;
+        _seq = seq;
+        stored.CopyTo(_hash);
         _count++;
         return true;
     }
@@ -97,7 +127,7 @@ public sealed class AuditVerifier
         {
             Fail(_seq + 1, $"the chain ends at seq {_seq} but a signed checkpoint covers seq {_lastCheckpointSeq}: entries were removed from the end");
         }
-        return new VerifyResult(_firstBad is null, _count, _seq, _hash, _firstBad, _problem);
+        return new VerifyResult(_firstBad is null, _count, _seq, Encoding.ASCII.GetString(_hash), _firstBad, _problem);
     }
 
     private bool Fail(long seq, string problem)

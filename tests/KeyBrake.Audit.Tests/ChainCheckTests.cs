@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KeyBrake.Audit.Tests;
+
+/// <summary>
+/// ChainCheck.Full verifies large chains in two halves in parallel, reading SQLite rows without strings. It must
+/// report exactly what one pass of the verifier over materialised entries reports, wherever the break is.
+/// </summary>
+public sealed class ChainCheckTests(ChainCheckTests.Chain chain) : IClassFixture<ChainCheckTests.Chain>, IDisposable
+{
+    private const int Count = 60_000; // above the parallel threshold; the halves meet at seq 30,000
+    private readonly string _directory = chain.CopyToNewDirectory();
+    private readonly ECDsa _key = chain.Key;
+
+    private string ConnectionString => $"Data Source={Path.Combine(_directory, "audit.db")};Pooling=False";
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("UPDATE audit_entries SET cost_usd_micros = 1 WHERE seq = 12345")]          // first half
+    [InlineData("UPDATE audit_entries SET reason = 'x' WHERE seq = 30000")]                  // the seam, first side
+    [InlineData("UPDATE audit_entries SET reason = 'x' WHERE seq = 30001")]                  // the seam, second side
+    [InlineData("UPDATE audit_entries SET prev_hash = hash WHERE seq = 45000")]              // second half
+    [InlineData("DELETE FROM audit_entries WHERE seq = 29999")]
+    [InlineData("DELETE FROM audit_entries WHERE seq > 59000")]                              // cut tail: caught by the last checkpoint
+    [InlineData("UPDATE audit_entries SET details = NULL WHERE seq = 59999")]
+    public void Full_ReportsWhatOnePassReports(string? tamper)
+    {
+        using var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        if (tamper is not null)
+        {
+            Execute(connection, "DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete; " + tamper);
+        }
+        var checkpoints = SqliteAuditStore.ReadCheckpoints(connection);
+
+        var parallel = ChainCheck.Full(connection, checkpoints, _key);
+        var onePass = new AuditVerifier(checkpoints, _key);
+        foreach (var entry in SqliteAuditStore.ReadAfter(connection, 0))
+        {
+            if (!onePass.Add(entry))
+            {
+                break;
+            }
+        }
+        var expected = onePass.Finish();
+
+        Assert.Equal(expected, parallel);
+        Assert.Equal(tamper is null, parallel.Ok);
+    }
+
+    [Fact]
+    public void Full_ChainRewrittenInTheSecondHalf_NamesTheLastMatchingCheckpoint_EvenAcrossTheSeam()
+    {
+        using var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        var entries = SqliteAuditStore.ReadAfter(connection, 0).ToList();
+        var before = SqliteAuditStore.ReadCheckpoints(connection);
+        // Rewrite from the first checkpoint past the seam: the last one that still matches is in the first half.
+        var from = before.First(c => c.Seq > Count / 2).Seq;
+        var rewritten = TestChain.Relink(entries.Select(e => e.Seq == from ? e with { Path = "/v1/refunds" } : e));
+        Execute(connection, "DROP TRIGGER audit_entries_no_update");
+        using (var transaction = connection.BeginTransaction())
+        {
+            foreach (var entry in rewritten.Skip((int)from - 1))
+            {
+                using var update = connection.CreateCommand();
+                update.CommandText = "UPDATE audit_entries SET path = $path, prev_hash = $prev, hash = $hash WHERE seq = $seq";
+                update.Parameters.AddWithValue("$path", entry.Path);
+                update.Parameters.AddWithValue("$prev", entry.PrevHash);
+                update.Parameters.AddWithValue("$hash", entry.Hash);
+                update.Parameters.AddWithValue("$seq", entry.Seq);
+                update.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+
+        var checkpoints = SqliteAuditStore.ReadCheckpoints(connection);
+        var lastMatching = checkpoints.Where(c => c.Seq < from).Max(c => c.Seq);
+
+        var result = ChainCheck.Full(connection, checkpoints, _key);
+
+        Assert.True(lastMatching <= Count / 2);
+        Assert.Equal(lastMatching + 1, result.FirstBadSeq);
+        Assert.Contains($"rewritten after seq {lastMatching}", result.Problem, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>One chain written by the real writer, copied for each test to tamper with.</summary>
+    public sealed class Chain : IAsyncLifetime
+    {
+        private readonly string _directory = Directory.CreateTempSubdirectory("keybrake-chaincheck-").FullName;
+
+        public ECDsa Key { get; } = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        public async Task InitializeAsync()
+        {
+            await using var writer = new AuditWriter(new AuditWriterOptions
+            {
+                ConnectionString = $"Data Source={Path.Combine(_directory, "audit.db")};Pooling=False",
+                CheckpointFile = Path.Combine(_directory, "checkpoints.ndjson"),
+                CheckpointEvery = 7_000,
+            }, Key, TimeProvider.System, NullLogger.Instance);
+            writer.Start();
+            for (var i = 0; i < Count; i++)
+            {
+                await writer.AppendAsync(TestChain.Sample(i) with { Reason = i % 97 == 0 ? "quote \" and \n newline" : null }, TimeSpan.FromSeconds(30));
+            }
+            while (writer.HeadSeq < Count)
+            {
+                await writer.WaitForCommitAfterAsync(writer.HeadSeq, CancellationToken.None);
+            }
+        }
+
+        public string CopyToNewDirectory()
+        {
+            var copy = Directory.CreateTempSubdirectory("keybrake-chaincheck-").FullName;
+            foreach (var file in Directory.GetFiles(_directory))
+            {
+                File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+            }
+            return copy;
+        }
+
+        public Task DisposeAsync()
+        {
+            Key.Dispose();
+            Directory.Delete(_directory, recursive: true);
+            return Task.CompletedTask;
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
