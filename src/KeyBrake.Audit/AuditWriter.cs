@@ -178,6 +178,14 @@ public sealed partial class AuditWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>Completes once everything queued before the call has been committed (or has failed).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        var marker = new Pending(null!, abandonable: false, durable: true);
+        await _queue.Writer.WriteAsync(marker, cancellationToken).ConfigureAwait(false);
+        await marker.Done!.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Completes when an entry after <paramref name="seq"/> has been committed.</summary>
     public Task WaitForCommitAfterAsync(long seq, CancellationToken cancellationToken)
     {
@@ -208,6 +216,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
     {
         var reader = _queue.Reader;
         var batch = new List<Pending>(_options.MaxBatch);
+        var flushes = new List<Pending>();
         var backoff = TimeSpan.Zero;
         while (true)
         {
@@ -219,18 +228,28 @@ public sealed partial class AuditWriter : IAsyncDisposable
             batch.AddRange(_retry);
             _retry.Clear();
             var tick = false;
+            flushes.Clear();
             while (batch.Count < _options.MaxBatch && reader.TryRead(out var item))
             {
                 if (ReferenceEquals(item, Pending.Tick))
                 {
                     tick = true;
                 }
+                else if (item.Entry is null)
+                {
+                    flushes.Add(item);
+                }
                 else if (!item.IsAbandoned)
                 {
                     batch.Add(item);
                 }
             }
-            if (batch.Count > 0 && !Commit(batch))
+            var committed = batch.Count == 0 || Commit(batch);
+            foreach (var flush in flushes)
+            {
+                flush.Complete(committed);
+            }
+            if (!committed)
             {
                 backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(50) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
                 Task.Delay(backoff, _time).GetAwaiter().GetResult();

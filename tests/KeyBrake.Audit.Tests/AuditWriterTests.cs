@@ -52,6 +52,20 @@ public sealed class AuditWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FlushAsync_ReturnsOnceEverythingQueuedBeforeItIsCommitted()
+    {
+        for (var i = 0; i < 500; i++)
+        {
+            await _writer.AppendAsync(Entry("key_1", AuditTypes.ProxyResponse), Long);
+        }
+
+        await _writer.FlushAsync(CancellationToken.None);
+
+        using var connection = Open();
+        Assert.Equal(500, SqliteAuditStore.ReadAfter(connection, 0).Count());
+    }
+
+    [Fact]
     public async Task Checkpoints_EveryNEntries_AndAtShutdown_InTheDatabaseAndInTheFile()
     {
         await _writer.DisposeAsync();

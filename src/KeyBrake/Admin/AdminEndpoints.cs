@@ -18,10 +18,15 @@ internal static partial class AdminEndpoints
     public static IEndpointRouteBuilder MapKeyBrakeAdmin(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).AdminListenerOnly();
-        app.MapGet("/readyz", (SqliteDatabase database) => database.IsReachable()
-            ? Results.Json(new { status = "ready" })
-            : Results.Json(new { status = "unavailable", problem = "database unreachable" }, statusCode: StatusCodes.Status503ServiceUnavailable))
-            .AdminListenerOnly();
+        // Not ready while proxied calls would be refused: database down, audit commits failing, or a broken chain.
+        app.MapGet("/readyz", (SqliteDatabase database, AuditLog audit) =>
+        {
+            var problem = !database.IsReachable() ? "database unreachable"
+                : audit.ProxyBlocked ?? (audit.Writer.Failure is { } failure ? "audit commits failing: " + failure : null);
+            return problem is null
+                ? Results.Json(new { status = "ready" })
+                : Results.Json(new { status = "unavailable", problem }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }).AdminListenerOnly();
 
         var principals = app.MapGroup("/v1/principals").AdminListenerOnly().RequireRoles(Roles.Admin);
         principals.MapGet("/", async (IPrincipalStore store, CancellationToken ct) =>

@@ -62,7 +62,7 @@ internal static class AuditEndpoints
     /// Server-Sent Events. Each client reads the database from its own cursor and sleeps until the writer commits
     /// something new, so a slow or vanished client only ever delays itself, never the writer or other clients.
     /// </summary>
-    private static async Task StreamAsync(HttpContext context, SqliteDatabase database, AuditLog log, TimeProvider time)
+    private static async Task StreamAsync(HttpContext context, SqliteDatabase database, AuditLog log, TimeProvider time, IHostApplicationLifetime lifetime)
     {
         var errors = new List<FieldError>();
         var query = AuditQuery.Parse(context.Request.Query, StreamParameters, errors);
@@ -91,7 +91,9 @@ internal static class AuditEndpoints
         response.Headers["X-Accel-Buffering"] = "no";
         await response.Body.FlushAsync(context.RequestAborted);
 
-        var aborted = context.RequestAborted;
+        // Ends when the client goes away or the host stops (a live tail must not hold up a graceful shutdown).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var aborted = stop.Token;
         await using var connection = await database.OpenAsync(aborted);
         var text = new StringBuilder();
         try

@@ -57,6 +57,8 @@ public sealed class AuditIntegrityTests : IAsyncLifetime
         {
             using var refused = await blocked.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_x", token));
             var verify = await blocked.Admin.GetFromJsonAsync<JsonElement>("/v1/audit/verify");
+            using var notReady = await blocked.Admin.GetAsync("/readyz");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
             firstBad = verify.GetProperty("first_bad_seq").GetInt64();
 
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
@@ -98,8 +100,14 @@ public sealed class AuditIntegrityTests : IAsyncLifetime
 
         using var refused = await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", token));
         var error = await ErrorJson.ReadAsync(refused);
+        using var notReady = await host.Admin.GetAsync("/readyz");
         Tamper("DROP TRIGGER fault");
         using var served = await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_2", token));
+        using var ready = await host.Admin.GetAsync("/readyz");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+        Assert.Contains("audit commits failing", await notReady.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal(("audit_unavailable", true), (error.GetProperty("code").GetString(), error.GetProperty("retryable").GetBoolean()));
@@ -107,6 +115,7 @@ public sealed class AuditIntegrityTests : IAsyncLifetime
         Assert.Equal(["/v1/customers/cus_2"], _vendor.Received.Select(r => r.Path));
         var requests = (await host.Admin.GetFromJsonAsync<JsonElement>("/v1/audit?type=proxy.request")).GetProperty("entries");
         Assert.Equal(["/v1/customers/cus_2"], requests.EnumerateArray().Select(e => e.GetProperty("path").GetString()));
+        await host.AuditFlushedAsync();
         Assert.True((await host.Admin.GetFromJsonAsync<JsonElement>("/v1/audit/verify")).GetProperty("ok").GetBoolean());
     }
 

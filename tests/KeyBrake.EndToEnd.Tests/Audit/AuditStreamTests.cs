@@ -41,6 +41,7 @@ public sealed class AuditStreamTests : HostedTest
         {
             using var x = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, $"/stripe/v1/customers/c{i}", token));
         }
+        await Host.AuditFlushedAsync();
         var all = JsonNode.Parse(await Host.Admin.GetStringAsync($"/v1/audit?key_id={keyId}"))!["entries"]!.AsArray();
         var afterFirst = (long)all[1]!["seq"]!; // key.created, then request 1
 

@@ -41,6 +41,7 @@ public sealed class AuditTrailTests : HostedTest
         });
         Assert.True(twilio.GetProperty("ok").GetBoolean() && resend.GetProperty("ok").GetBoolean());
 
+        await Host.AuditFlushedAsync();
         var export = await Host.Admin.GetStringAsync("/v1/audit/export?format=ndjson");
         var entries = IndependentAudit.VerifyExport(export);
 
@@ -91,6 +92,7 @@ public sealed class AuditTrailTests : HostedTest
             using var _ = await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, $"/stripe/v1/customers/cus_{i}", token));
         }
 
+        await host.AuditFlushedAsync();
         var verify = await host.Admin.GetFromJsonAsync<JsonElement>("/v1/audit/verify");
         var entries = IndependentAudit.VerifyExport(await host.Admin.GetStringAsync("/v1/audit/export"));
         var checkpoints = JsonNode.Parse(await host.Admin.GetStringAsync("/v1/audit/checkpoints"))!["checkpoints"]!.AsArray();
@@ -121,6 +123,7 @@ public sealed class AuditTrailTests : HostedTest
         using var ok = await Host.Proxy.SendAsync(stated);
         using var refused = await Host.Proxy.SendAsync(tooLong);
 
+        await Host.AuditFlushedAsync();
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Equal("invalid_request", (await ErrorJson.ReadAsync(refused)).GetProperty("code").GetString());
@@ -142,6 +145,7 @@ public sealed class AuditTrailTests : HostedTest
             using var a = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, $"/stripe/v1/customers/cus_{i}", tokenA));
         }
         using var b = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/charges", tokenB));
+        await Host.AuditFlushedAsync();
 
         async Task<JsonNode> Get(string query) => JsonNode.Parse(await Host.Admin.GetStringAsync("/v1/audit?" + query))!;
         var first = await Get($"key_id={keyA}&type=proxy.response&limit=2");
@@ -167,6 +171,7 @@ public sealed class AuditTrailTests : HostedTest
     {
         var (_, token) = await Host.CreateKeyAsync("csv-run", "stripe", ["GET /v1/customers/*"]);
         using var call = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", token));
+        await Host.AuditFlushedAsync();
 
         using var response = await Host.Admin.GetAsync("/v1/audit/export?format=csv");
         var lines = (await response.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);

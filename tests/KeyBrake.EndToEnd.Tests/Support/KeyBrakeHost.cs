@@ -95,6 +95,13 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
         return new KeyBrakeHost(app, dataDirectory, proxyPort, adminPort, stripePort, time) { _keepData = keepData, Logs = logs };
     }
 
+    /// <summary>
+    /// Waits until every audit entry queued so far is committed: <c>proxy.response</c> and <c>proxy.denied</c> are
+    /// queued without holding the agent, so a test that reads them right after a call must wait for them.
+    /// </summary>
+    public Task AuditFlushedAsync() =>
+        Services.GetRequiredService<KeyBrake.Audit.AuditLog>().Writer.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
     /// <summary>Issues a key through the admin API and returns (id, token).</summary>
     public async Task<(string Id, string Token)> CreateKeyAsync(string label, string vendor, string[] allowed, decimal cap = 100, string ttl = "1h")
     {
