@@ -3,14 +3,20 @@ using SQLitePCL;
 namespace KeyBrake.Audit;
 
 /// <summary>
-/// The current row of a statement over <see cref="SqliteAuditStore.Columns"/>, read through SQLite's own API: text
-/// columns are the stored UTF-8 bytes, never turned into strings. What makes verify fast.
+/// The current row of a statement over <see cref="SqliteAuditStore.Columns"/>, read through SQLite's own column API:
+/// text columns are the stored UTF-8 bytes, never turned into strings. What makes verify fast.
 /// </summary>
-public readonly ref struct SqliteRowFields(sqlite3_stmt statement) : IEntryFields
+public readonly unsafe ref struct SqliteRowFields(sqlite3_stmt statement) : IEntryFields
 {
-    public bool IsNull(int field) => raw.sqlite3_column_type(statement, field) == raw.SQLITE_NULL;
+    private readonly IntPtr _statement = statement.DangerousGetHandle();
 
-    public ReadOnlySpan<byte> Utf8(int field) => raw.sqlite3_column_blob(statement, field);
+    public bool IsNull(int field) => SqliteColumns.sqlite3_column_type(_statement, field) == raw.SQLITE_NULL;
 
-    public long Number(int field) => raw.sqlite3_column_int64(statement, field);
+    public ReadOnlySpan<byte> Utf8(int field)
+    {
+        var bytes = SqliteColumns.sqlite3_column_blob(_statement, field);
+        return bytes == null ? [] : new ReadOnlySpan<byte>(bytes, SqliteColumns.sqlite3_column_bytes(_statement, field));
+    }
+
+    public long Number(int field) => SqliteColumns.sqlite3_column_int64(_statement, field);
 }
