@@ -25,6 +25,11 @@ public sealed class KeyBrakeOptionsValidatorTests
             Keys = new() { MaxTtl = "0s", DefaultTtl = "1h" },
             Proxy = new() { MaxBodyBytes = 0 },
             Admin = new() { BootstrapToken = "short" },
+            Audit = new()
+            {
+                CheckpointEvery = 0, CheckpointInterval = "0s", CommitTimeout = "5m", QueueCapacity = 0, MaxBatch = 0,
+                Synchronous = "OFF", SigningKeySecretName = " ", AcknowledgeBrokenChainAt = 0,
+            },
         };
 
         var result = new KeyBrakeOptionsValidator().Validate(null, options);
@@ -35,7 +40,8 @@ public sealed class KeyBrakeOptionsValidatorTests
         {
             "Vendors:Stripe: vendor names", "Vendors:Stripe:Upstream", "Vendors:Stripe:SecretName", "Vendors:Stripe:Auth",
             "Vendors:Stripe:Port", "Vendors:v1: vendor names", "Vendors:v1:Upstream", "KeyVaultUri", "CacheTtl", "MaxTtl",
-            "MaxBodyBytes", "BootstrapToken",
+            "MaxBodyBytes", "BootstrapToken", "Audit:CheckpointEvery", "Audit:CheckpointInterval", "Audit:CommitTimeout",
+            "Audit:QueueCapacity", "Audit:MaxBatch", "Audit:Synchronous", "Audit:SigningKeySecretName", "Audit:AcknowledgeBrokenChainAt",
         })
         {
             Assert.Contains(expected, failures, StringComparison.Ordinal);
