@@ -38,6 +38,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
     private TaskCompletionSource _committed = NewSignal();
     private long _seq;
     private string _hash = AuditHash.Genesis;
+    private readonly List<(long Seq, string Hash)> _dueCheckpoints = [];
     private Checkpoint? _lastCheckpoint;
     private DateTimeOffset _lastCheckpointAt;
     private volatile string? _failure;
@@ -264,11 +265,13 @@ public sealed partial class AuditWriter : IAsyncDisposable
     private bool Commit(List<Pending> batch)
     {
         var (seq, hash) = (_seq, _hash);
+        var boundaries = new List<(long Seq, string Hash)>();
         try
         {
             while (true)
             {
                 (seq, hash) = (_seq, _hash);
+                boundaries.Clear();
                 using var transaction = _connection!.BeginTransaction();
                 foreach (var pending in batch)
                 {
@@ -278,6 +281,10 @@ public sealed partial class AuditWriter : IAsyncDisposable
                     entry = entry with { Hash = AuditHash.Compute(entry) };
                     _insert!.Execute(transaction, entry); // waits here while another connection holds the write lock
                     hash = entry.Hash;
+                    if (seq % _options.CheckpointEvery == 0)
+                    {
+                        boundaries.Add((seq, hash));
+                    }
                 }
                 // Claimed only now, with the write lock held: a caller whose time-out passed while the database was
                 // busy has withdrawn its entry, and that entry must not be committed.
@@ -331,6 +338,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
         }
         Volatile.Write(ref _hash, hash);
         Volatile.Write(ref _seq, seq);
+        _dueCheckpoints.AddRange(boundaries);
         if (_failure is not null)
         {
             Log.CommitsResumed(_logger);
@@ -385,23 +393,33 @@ public sealed partial class AuditWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// A checkpoint every CheckpointEvery entries, on a tick when entries arrived since the last one, and at shutdown.
-    /// On the writer's own connection: another connection writing would hold the database lock against the writer.
+    /// Checkpoints at every multiple of CheckpointEvery (seq 1000, 2000, … by default), and at the head when
+    /// CheckpointInterval has passed since the last one while entries arrived, and at shutdown. Written on the writer's
+    /// own connection: another connection writing would hold the database lock against the writer.
     /// </summary>
     private void MaybeCheckpoint(bool force)
     {
         var now = _time.GetUtcNow();
-        var lastSeq = _lastCheckpoint?.Seq ?? 0;
-        if (_seq == lastSeq || (_seq - lastSeq < _options.CheckpointEvery && !force && now - _lastCheckpointAt < _options.CheckpointInterval))
+        foreach (var (seq, hash) in _dueCheckpoints)
         {
-            return;
+            WriteCheckpoint(seq, hash, now);
         }
+        _dueCheckpoints.Clear();
+        var lastSeq = _lastCheckpoint?.Seq ?? 0;
+        if (_seq > lastSeq && (force || now - _lastCheckpointAt >= _options.CheckpointInterval))
+        {
+            WriteCheckpoint(_seq, _hash, now);
+        }
+    }
+
+    private void WriteCheckpoint(long seq, string hash, DateTimeOffset now)
+    {
         try
         {
-            var checkpoint = Checkpoint.Sign(_signingKey, _seq, _hash, AuditClock.Format(now));
+            var checkpoint = Checkpoint.Sign(_signingKey, seq, hash, AuditClock.Format(now));
             SqliteAuditStore.InsertCheckpoint(_connection!, checkpoint);
-            // An fsync here stalls every write on the file system, the WAL's included (bench/audit: p99 ×50), so only
-            // with Synchronous=FULL; otherwise the line is as durable as the chain under NORMAL.
+            // An fsync here slows every write on the file system, the WAL's included, so only with Synchronous=FULL;
+            // otherwise the line is as durable as the chain under NORMAL (it survives a crash of the process).
             CheckpointFile.Append(_options.CheckpointFile, checkpoint, flushToDisk: _options.Synchronous == "FULL");
             lock (_checkpointLock)
             {
@@ -411,7 +429,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
         }
         catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException or CryptographicException)
         {
-            Log.CheckpointFailed(_logger, _seq, e); // retried at the next batch or tick
+            Log.CheckpointFailed(_logger, seq, e); // the next checkpoint covers this seq too
         }
     }
 
