@@ -1,8 +1,9 @@
-// The audit writer and verifier alone, on a real SQLite file (WAL, synchronous=NORMAL), on this machine:
+// The audit writer and verifier alone, on a real SQLite file (WAL, synchronous=NORMAL), on this machine, in rounds:
 //   1. sustained append rate: producers enqueue as fast as the writer commits;
 //   2. enqueue→durable latency with callers awaiting their commit, paced at 10,000 entries/s;
-//   3. verify rate over the whole chain (reading from SQLite, recomputing every hash).
-// Prints a Markdown table and writes bench/audit/results.json. Not a test: nothing here asserts.
+//   3. verify rate over the chain of (1) (reading from SQLite, recomputing every hash).
+// Each measurement on its own fresh database. Prints the median of the rounds with min–max as a Markdown table and
+// writes bench/audit/results.json. Not a test: nothing here asserts.
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -11,27 +12,75 @@ using KeyBrake.Audit;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
+var rounds = Arg("--rounds", 5);
 var appendCount = Arg("--append", 300_000);
 var rate = Arg("--rate", 10_000);
 var seconds = Arg("--seconds", 5);
-var checkpointEvery = Arg("--checkpoint-every", 1000L);
-var directory = Directory.CreateTempSubdirectory("keybrake-audit-bench-").FullName;
-// Each measurement on its own database, so one does not pay for the WAL the other left behind.
-var appendDb = $"Data Source={Path.Combine(directory, "append.db")};Pooling=True";
-var latencyDb = $"Data Source={Path.Combine(directory, "latency.db")};Pooling=True";
 using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+var measured = new Dictionary<string, List<double>>();
+
+for (var round = 1; round <= rounds; round++)
+{
+    var directory = Directory.CreateTempSubdirectory("keybrake-audit-bench-").FullName;
+    var appendDb = $"Data Source={Path.Combine(directory, "append.db")};Pooling=True";
+    var latencyDb = $"Data Source={Path.Combine(directory, "latency.db")};Pooling=True";
+    Record("append_entries_per_s", await AppendRateAsync(appendDb, directory));
+    var (p50, p99, max) = await DurableLatencyAsync(latencyDb, directory);
+    Record("durable_p50_us", p50);
+    Record("durable_p99_us", p99);
+    Record("durable_max_us", max);
+    Record("verify_entries_per_s", VerifyRate(appendDb));
+    SqliteConnection.ClearAllPools();
+    Directory.Delete(directory, recursive: true);
+    Console.Error.WriteLine($"round {round}/{rounds}: " + string.Join(", ", measured.Select(m => $"{m.Key}={m.Value[^1]:0}")));
+}
+
 var results = new Dictionary<string, object>
 {
     ["date"] = TimeProvider.System.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
     ["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}",
+    ["command"] = "bench/audit/run.sh " + string.Join(' ', args.Where(a => a != "--out" && !a.EndsWith(".json", StringComparison.Ordinal))),
     ["synchronous"] = "NORMAL",
+    ["rounds"] = rounds,
+    ["append_entries"] = appendCount,
+    ["durable_rate_per_s"] = rate,
+    ["durable_seconds"] = seconds,
 };
-
-// 1. Sustained append rate.
-await using (var writer = NewWriter(appendDb))
+foreach (var (name, values) in measured)
 {
+    var sorted = values.Order().ToList();
+    results[name] = new { median = Math.Round(sorted[sorted.Count / 2]), min = Math.Round(sorted[0]), max = Math.Round(sorted[^1]) };
+}
+string Cell(string name, string unit = "")
+{
+    var sorted = measured[name].Order().ToList();
+    return string.Create(CultureInfo.InvariantCulture, $"{sorted[sorted.Count / 2]:N0}{unit} ({sorted[0]:N0}–{sorted[^1]:N0})");
+}
+Console.WriteLine($"""
+    | measure (bench/audit, {results["machine"]}, {results["date"]}, median of {rounds} rounds, min–max) | result | target |
+    |---|---|---|
+    | sustained append, chained + committed ({appendCount:N0} entries) | {Cell("append_entries_per_s")} entries/s | ≥ 50,000 |
+    | enqueue→durable at {rate:N0}/s for {seconds} s: p50 | {Cell("durable_p50_us", " µs")} | |
+    | enqueue→durable at {rate:N0}/s for {seconds} s: p99 | {Cell("durable_p99_us", " µs")} | ≤ 2,000 µs |
+    | enqueue→durable at {rate:N0}/s for {seconds} s: max | {Cell("durable_max_us", " µs")} | |
+    | verify ({appendCount:N0} entries) | {Cell("verify_entries_per_s")} entries/s | ≥ 500,000 |
+    """);
+File.WriteAllText(Arg("--out", Path.Combine(AppContext.BaseDirectory, "results.json")), JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
+
+void Record(string name, double value)
+{
+    if (!measured.TryGetValue(name, out var values))
+    {
+        measured[name] = values = [];
+    }
+    values.Add(value);
+}
+
+async Task<double> AppendRateAsync(string db, string directory)
+{
+    await using var writer = NewWriter(db, directory);
     writer.Start();
-    var producers = 4;
+    const int producers = 4;
     var clock = Stopwatch.StartNew();
     await Task.WhenAll(Enumerable.Range(0, producers).Select(p => Task.Run(async () =>
     {
@@ -40,85 +89,52 @@ await using (var writer = NewWriter(appendDb))
             await writer.AppendAsync(Entry(i), TimeSpan.FromSeconds(30));
         }
     })));
-    while (writer.HeadSeq < appendCount)
-    {
-        await writer.WaitForCommitAfterAsync(writer.HeadSeq, CancellationToken.None);
-    }
-    var elapsed = clock.Elapsed.TotalSeconds;
-    results["append_entries"] = appendCount;
-    results["append_entries_per_s"] = Math.Round(appendCount / elapsed);
+    await writer.FlushAsync(CancellationToken.None);
+    return appendCount / clock.Elapsed.TotalSeconds;
 }
 
-// 2. Enqueue→durable latency at a fixed rate, every caller awaiting its own commit (as proxy.request does).
-await using (var writer = NewWriter(latencyDb))
+// Every caller awaits its own commit (as proxy.request does). Paced in 1 ms steps (whatever is due is issued, then the
+// thread sleeps) so the load generator does not spin away one of the machine's two cores.
+async Task<(double P50, double P99, double Max)> DurableLatencyAsync(string db, string directory)
 {
+    await using var writer = NewWriter(db, directory);
     writer.Start();
     var total = rate * seconds;
     var latencies = new double[total];
     var pending = new Task[total];
-    // Paced in 1 ms steps (whatever is due is issued, then the thread sleeps) so the load generator does not
-    // spin away one of the machine's two cores.
     var start = Stopwatch.GetTimestamp();
     for (var issued = 0; issued < total;)
     {
         var due = Math.Min(total, (int)(Stopwatch.GetElapsedTime(start).TotalSeconds * rate));
         for (; issued < due; issued++)
         {
-            pending[issued] = Durable(writer, Entry(issued), latencies, issued);
+            pending[issued] = DurableAsync(writer, Entry(issued), latencies, issued);
         }
         Thread.Sleep(1);
     }
     await Task.WhenAll(pending);
-    var achieved = total / Stopwatch.GetElapsedTime(start).TotalSeconds;
-    var worst = Array.IndexOf(latencies, latencies.Max());
-    results["durable_worst_at_s"] = Math.Round(worst / (double)rate, 2);
-    results["durable_p99_after_first_second_us"] = Math.Round(latencies.Skip(rate).Order().ElementAt((int)((total - rate) * 0.99)));
     Array.Sort(latencies);
-    results["durable_rate_target_per_s"] = rate;
-    results["durable_rate_achieved_per_s"] = Math.Round(achieved);
-    results["durable_p50_us"] = Math.Round(latencies[total / 2]);
-    results["durable_p99_us"] = Math.Round(latencies[(int)(total * 0.99)]);
-    results["durable_max_us"] = Math.Round(latencies[^1]);
+    return (latencies[total / 2], latencies[(int)(total * 0.99)], latencies[^1]);
 }
 
-// 3. Verify the whole chain the first measurement wrote.
-using (var connection = new SqliteConnection(appendDb))
+double VerifyRate(string db)
 {
+    using var connection = new SqliteConnection(db);
     connection.Open();
     var checkpoints = SqliteAuditStore.ReadCheckpoints(connection);
     var clock = Stopwatch.StartNew();
     var verified = ChainCheck.Full(connection, checkpoints, key);
     var elapsed = clock.Elapsed.TotalSeconds;
-    if (!verified.Ok)
-    {
-        throw new InvalidOperationException(verified.Problem);
-    }
-    results["verify_entries"] = verified.Entries;
-    results["verify_entries_per_s"] = Math.Round(verified.Entries / elapsed);
-    results["checkpoints"] = checkpoints.Count;
+    return verified.Ok ? verified.Entries / elapsed : throw new InvalidOperationException(verified.Problem);
 }
 
-SqliteConnection.ClearAllPools();
-Directory.Delete(directory, recursive: true);
-
-Console.WriteLine($"""
-    | measure (bench/audit, {results["machine"]}, {results["date"]}) | result | target |
-    |---|---|---|
-    | sustained append, chained + committed ({results["append_entries"]} entries) | {results["append_entries_per_s"]:N0} entries/s | ≥ 50,000 |
-    | enqueue→durable at {rate:N0}/s (achieved {results["durable_rate_achieved_per_s"]:N0}/s): p50 / p99 / max | {results["durable_p50_us"]} / {results["durable_p99_us"]} / {results["durable_max_us"]} µs | p99 ≤ 2,000 µs |
-    | verify ({results["verify_entries"]} entries, {results["checkpoints"]} checkpoints) | {results["verify_entries_per_s"]:N0} entries/s | ≥ 500,000 |
-    """);
-var output = Path.Combine(AppContext.BaseDirectory, "results.json");
-File.WriteAllText(Arg("--out", output), JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
-
-AuditWriter NewWriter(string connectionString) => new(new AuditWriterOptions
+AuditWriter NewWriter(string connectionString, string directory) => new(new AuditWriterOptions
 {
     ConnectionString = connectionString,
-    CheckpointFile = Path.Combine(directory, connectionString.GetHashCode().ToString(CultureInfo.InvariantCulture) + ".ndjson"),
-    CheckpointEvery = checkpointEvery,
+    CheckpointFile = Path.Combine(directory, new SqliteConnectionStringBuilder(connectionString).DataSource + ".checkpoints.ndjson"),
 }, key, TimeProvider.System, NullLogger.Instance);
 
-static async Task Durable(AuditWriter writer, AuditEntry entry, double[] latencies, int index)
+static async Task DurableAsync(AuditWriter writer, AuditEntry entry, double[] latencies, int index)
 {
     var t0 = Stopwatch.GetTimestamp();
     if (!await writer.AppendDurableAsync(entry, TimeSpan.FromSeconds(30), abandonable: true, CancellationToken.None))
