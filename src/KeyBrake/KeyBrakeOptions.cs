@@ -12,6 +12,7 @@ internal sealed record KeyBrakeOptions
     public KeysOptions Keys { get; init; } = new();
     public ProxyOptions Proxy { get; init; } = new();
     public AuditOptions Audit { get; init; } = new();
+    public Spend.Pricing.PricingOptions Pricing { get; init; } = new();
 }
 
 internal sealed record VendorOptions

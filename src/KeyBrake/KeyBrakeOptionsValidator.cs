@@ -79,12 +79,46 @@ internal sealed partial class KeyBrakeOptionsValidator : IValidateOptions<KeyBra
             errors.Add($"KeyBrake:Proxy:UpstreamTimeout: '{options.Proxy.UpstreamTimeout}' must be a positive duration.");
         }
         ValidateAudit(options.Audit, errors);
+        ValidatePricing(options.Pricing, errors);
         if (options.Admin.BootstrapToken is { Length: < 16 })
         {
             errors.Add("KeyBrake:Admin:BootstrapToken must be at least 16 characters.");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+
+    private static void ValidatePricing(Spend.Pricing.PricingOptions pricing, List<string> errors)
+    {
+        foreach (var (currency, micros) in pricing.Fx)
+        {
+            if (!CurrencyCode().IsMatch(currency) || micros is < 1 or > 100_000_000_000)
+            {
+                errors.Add($"KeyBrake:Pricing:Fx:{currency}: a lower-case ISO 4217 code with 1-100000000000 micro-USD per major unit.");
+            }
+        }
+        foreach (var (name, list) in new[] { ("ZeroDecimalCurrencies", pricing.ZeroDecimalCurrencies), ("ThreeDecimalCurrencies", pricing.ThreeDecimalCurrencies) })
+        {
+            if (list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Any(c => !CurrencyCode().IsMatch(c)))
+            {
+                errors.Add($"KeyBrake:Pricing:{name}: '{list}' must be comma-separated lower-case ISO 4217 codes.");
+            }
+        }
+        foreach (var (name, micros) in new[]
+        {
+            ("Twilio:SegmentMicros", pricing.Twilio.SegmentMicros), ("Twilio:MmsMicros", pricing.Twilio.MmsMicros),
+            ("Twilio:CallMicros", pricing.Twilio.CallMicros), ("Twilio:PhoneNumberMicros", pricing.Twilio.PhoneNumberMicros),
+            ("Resend:EmailMicros", pricing.Resend.EmailMicros),
+        })
+        {
+            if (micros is < 0 or > 1_000_000_000)
+            {
+                errors.Add($"KeyBrake:Pricing:{name}: {micros} must be 0-1000000000 micro-USD.");
+            }
+        }
+    }
+
+    [GeneratedRegex("^[a-z]{3}$")]
+    private static partial Regex CurrencyCode();
 
     private static void ValidateAudit(AuditOptions audit, List<string> errors)
     {
