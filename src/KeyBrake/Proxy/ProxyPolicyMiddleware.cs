@@ -63,11 +63,9 @@ internal sealed partial class ProxyPolicyMiddleware(
 
         var reservation = await spend.ReserveAsync(call.Key!, context, context.RequestAborted);
         call.Reservation = reservation;
-        if (reservation.DenialCode is not null)
+        if (reservation.Denial is { } refused)
         {
-            await DenyAsync(context, call, new KeyBrakeError(
-                reservation.DenialCode == "daily_cap_exceeded" ? StatusCodes.Status402PaymentRequired : StatusCodes.Status422UnprocessableEntity,
-                reservation.DenialCode, "The call was refused by the key's spend policy."));
+            await DenyAsync(context, call, refused);
             return;
         }
 
@@ -208,7 +206,7 @@ internal sealed partial class ProxyPolicyMiddleware(
     {
         var failure = context.Features.Get<IForwarderErrorFeature>();
         int? upstreamStatus = failure is null ? context.Response.StatusCode : null;
-        var settled = await spend.SettleAsync(reservation, upstreamStatus, CancellationToken.None);
+        var settled = await spend.SettleAsync(reservation, context, upstreamStatus, CancellationToken.None);
         // SPEC §5: a 5xx, a time-out or a broken connection after forwarding may or may not have executed.
         var outcome = upstreamStatus switch
         {

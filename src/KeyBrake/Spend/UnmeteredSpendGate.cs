@@ -2,13 +2,13 @@ using KeyBrake.Keys;
 
 namespace KeyBrake.Spend;
 
-/// <summary>Placeholder until pricing lands: every call costs 0, so the whole cap remains.</summary>
+/// <summary>Every call costs 0 and the whole cap remains: for the benchmark's "no spend" variant (bench/), never shipped as a choice.</summary>
 internal sealed class UnmeteredSpendGate : ISpendGate
 {
     public ValueTask<SpendReservation> ReserveAsync(VaultKey key, HttpContext context, CancellationToken cancellationToken) =>
         ValueTask.FromResult(new SpendReservation(default, new MicroUsd(key.DailyCapMicros)));
 
-    public ValueTask<MicroUsd> SettleAsync(SpendReservation reservation, int? upstreamStatus, CancellationToken cancellationToken) =>
+    public ValueTask<MicroUsd> SettleAsync(SpendReservation reservation, HttpContext context, int? upstreamStatus, CancellationToken cancellationToken) =>
         ValueTask.FromResult(default(MicroUsd));
 
     public ValueTask ReleaseAsync(SpendReservation reservation, CancellationToken cancellationToken) => ValueTask.CompletedTask;

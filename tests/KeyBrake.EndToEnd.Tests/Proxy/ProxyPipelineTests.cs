@@ -34,7 +34,7 @@ public sealed class ProxyPipelineTests() : HostedTest(new FakeTimeProvider(new D
         Assert.DoesNotContain(received.Headers, h => h.Value.Contains(token, StringComparison.Ordinal) || h.Value.Contains("vk_", StringComparison.Ordinal));
         Assert.DoesNotContain(received.Headers, h => h.Key.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase));
         Assert.StartsWith("req_", response.Headers.GetValues("X-KeyBrake-Request-Id").Single());
-        Assert.Equal("50", response.Headers.GetValues("X-KeyBrake-Remaining-Usd").Single());
+        Assert.Equal("45", response.Headers.GetValues("X-KeyBrake-Remaining-Usd").Single()); // $50 cap, $5 reserved by this call
     }
 
     [Fact]
@@ -247,7 +247,7 @@ public sealed class ProxyPipelineTests() : HostedTest(new FakeTimeProvider(new D
         await using var host = await KeyBrakeHost.StartAsync(Vendor, new() { ["KeyBrake:Vendors:resend:Upstream"] = $"http://127.0.0.1:{FreePort.Next()}" });
         var (_, token) = await host.CreateKeyAsync("run-down", "resend", ["POST /emails"]);
 
-        using var response = await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/resend/emails", token, new StringContent("{}")));
+        using var response = await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/resend/emails", token, new StringContent("""{"from":"a@x.com","to":"b@x.com","subject":"s"}""", Encoding.UTF8, "application/json")));
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         var error = await ErrorJson.ReadAsync(response);
@@ -263,7 +263,7 @@ public sealed class ProxyPipelineTests() : HostedTest(new FakeTimeProvider(new D
         var (_, token) = await host.CreateKeyAsync("run-slow", "resend", ["POST /emails"]);
         Vendor.Delay = TimeSpan.FromSeconds(10);
 
-        using var response = await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/resend/emails", token, new StringContent("{}")));
+        using var response = await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/resend/emails", token, new StringContent("""{"from":"a@x.com","to":"b@x.com","subject":"s"}""", Encoding.UTF8, "application/json")));
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         var error = await ErrorJson.ReadAsync(response);
@@ -278,7 +278,7 @@ public sealed class ProxyPipelineTests() : HostedTest(new FakeTimeProvider(new D
         await using var host = await KeyBrakeHost.StartAsync(Vendor, new() { ["KeyBrake:Secrets:Local:resend-api-key"] = null });
         var (_, token) = await host.CreateKeyAsync("run-nosecret", "resend", ["POST /emails"]);
 
-        using var response = await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/resend/emails", token, new StringContent("{}")));
+        using var response = await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/resend/emails", token, new StringContent("""{"from":"a@x.com","to":"b@x.com","subject":"s"}""", Encoding.UTF8, "application/json")));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         var error = await ErrorJson.ReadAsync(response);

@@ -1,0 +1,78 @@
+using KeyBrake.Keys;
+using KeyBrake.Proxy;
+using KeyBrake.Spend.Pricing;
+
+namespace KeyBrake.Spend;
+
+/// <summary>
+/// SPEC §4 step 6 and §5: price the call, reserve it atomically against today's cap (402 <c>daily_cap_exceeded</c>
+/// with the figures), refuse what moves money but cannot be priced (422 <c>unpriceable_request</c>), then settle from
+/// the response: 2xx counts (0 for Stripe's <c>Idempotent-Replayed: true</c>), 4xx is released, 5xx / time-out /
+/// broken connection counts as in doubt.
+/// </summary>
+internal sealed class MeteredSpendGate(Pricer pricer, StripeObjects stripe, SpendLedger ledger) : ISpendGate
+{
+    public async ValueTask<SpendReservation> ReserveAsync(VaultKey key, HttpContext context, CancellationToken cancellationToken)
+    {
+        var call = context.Features.Get<ProxyCall>()!;
+        var price = pricer.Price(call.Vendor, context.Request.Method, call.Path, context.Request.ContentType, call.Body, context.Request.QueryString.Value);
+        if (price.Lookup is { } lookup && price.Refusal is null)
+        {
+            price = await stripe.PriceAsync(call.Vendor, lookup, cancellationToken);
+        }
+        if (price.Refusal is { } why)
+        {
+            return new SpendReservation(default, default, new KeyBrakeError(StatusCodes.Status422UnprocessableEntity, "unpriceable_request",
+                $"This call can move money but cannot be priced: {why}.")) { Price = price };
+        }
+        var reservation = ledger.TryReserve(key.Id, key.DailyCapMicros, price.Estimate, out var figures);
+        if (reservation is null)
+        {
+            var (cap, spent, reserved, requested) = (new MicroUsd(key.DailyCapMicros), new MicroUsd(figures.SpentMicros), new MicroUsd(figures.ReservedMicros), price.Estimate);
+            return new SpendReservation(price.Estimate, default, new KeyBrakeError(StatusCodes.Status402PaymentRequired, "daily_cap_exceeded",
+                $"Vault key {key.Id} has ${Remaining(cap, figures)} of its ${cap} daily cap left; this call needs ${requested}.",
+                writer =>
+                {
+                    writer.WriteNumber("cap_usd", cap.ToUsd());
+                    writer.WriteNumber("spent_usd", spent.ToUsd());
+                    writer.WriteNumber("reserved_usd", reserved.ToUsd());
+                    writer.WriteNumber("requested_usd", requested.ToUsd());
+                })) { Price = price };
+        }
+        return new SpendReservation(price.Estimate, Remaining(new MicroUsd(key.DailyCapMicros), figures)) { Ledger = reservation, Price = price };
+    }
+
+    public ValueTask<MicroUsd> SettleAsync(SpendReservation reservation, HttpContext context, int? upstreamStatus, CancellationToken cancellationToken)
+    {
+        var counted = upstreamStatus switch
+        {
+            null or >= 500 => reservation.Estimate, // in doubt: it may have moved money
+            >= 400 => default,
+            _ when context.Response.Headers["Idempotent-Replayed"] == "true" => default,
+            _ => reservation.Estimate,
+        };
+        if (reservation.Ledger is { } held)
+        {
+            ledger.Settle(held, counted);
+        }
+        return ValueTask.FromResult(counted);
+    }
+
+    public ValueTask ReleaseAsync(SpendReservation reservation, CancellationToken cancellationToken)
+    {
+        if (reservation.Ledger is { } held)
+        {
+            ledger.Release(held);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<(MicroUsd Spent, MicroUsd Reserved)> TodayAsync(VaultKey key, CancellationToken cancellationToken)
+    {
+        var figures = ledger.Today(key.Id);
+        return ValueTask.FromResult((new MicroUsd(figures.SpentMicros), new MicroUsd(figures.ReservedMicros)));
+    }
+
+    private static MicroUsd Remaining(MicroUsd cap, LedgerFigures figures) =>
+        new(Math.Max(0, cap.Value - figures.SpentMicros - figures.ReservedMicros));
+}

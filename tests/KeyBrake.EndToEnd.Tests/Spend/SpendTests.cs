@@ -1,0 +1,136 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using KeyBrake.EndToEnd.Tests.Support;
+
+namespace KeyBrake.EndToEnd.Tests.Spend;
+
+/// <summary>Priced calls against the daily cap through the real host (SPEC §4 step 6, §5).</summary>
+public sealed class SpendTests : HostedTest
+{
+    [Fact]
+    public async Task Race_200ConcurrentFiveDollarIntents_AgainstA100DollarCap_ExactlyTwentyReachTheVendor()
+    {
+        for (var round = 0; round < 20; round++) // the spend issue: it must hold 20 times in a row
+        {
+            Vendor.Clear();
+            var (id, token) = await Host.CreateKeyAsync($"race-{round}", "stripe", ["POST /v1/payment_intents"], cap: 100);
+            using var start = new SemaphoreSlim(0);
+            var calls = Enumerable.Range(0, 200).Select(async _ =>
+            {
+                await start.WaitAsync();
+                using var response = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token,
+                    new StringContent("amount=500&currency=usd", Encoding.UTF8, "application/x-www-form-urlencoded")));
+                return response.StatusCode;
+            }).ToList();
+            start.Release(200);
+            var statuses = await Task.WhenAll(calls);
+
+            Assert.Equal(20, Vendor.Received.Count);
+            Assert.Equal(20, statuses.Count(s => s == HttpStatusCode.OK));
+            Assert.Equal(180, statuses.Count(s => s == HttpStatusCode.PaymentRequired));
+            var key = await Host.Admin.GetFromJsonAsync<JsonElement>($"/v1/keys/{id}");
+            Assert.Equal((100m, 0m), (key.GetProperty("spent_today_usd").GetDecimal(), key.GetProperty("reserved_usd").GetDecimal()));
+        }
+    }
+
+    [Fact]
+    public async Task OverTheCap_Is402_WithTheFigures_NotRetryable()
+    {
+        var (_, token) = await Host.CreateKeyAsync("cap-run", "stripe", ["POST /v1/payment_intents"], cap: 7.5m);
+        using var first = await Intent(token, 500);
+
+        using var refused = await Intent(token, 300);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("2.5", first.Headers.GetValues("X-KeyBrake-Remaining-Usd").Single());
+        Assert.Equal(HttpStatusCode.PaymentRequired, refused.StatusCode);
+        var error = await ErrorJson.ReadAsync(refused);
+        Assert.Equal(("daily_cap_exceeded", false), (error.GetProperty("code").GetString(), error.GetProperty("retryable").GetBoolean()));
+        Assert.Equal((7.5m, 5m, 0m, 3m), (error.GetProperty("cap_usd").GetDecimal(), error.GetProperty("spent_usd").GetDecimal(),
+            error.GetProperty("reserved_usd").GetDecimal(), error.GetProperty("requested_usd").GetDecimal()));
+        Assert.Single(Vendor.Received);
+    }
+
+    [Theory]
+    [InlineData("amount=-5&currency=usd")]
+    [InlineData("amount=5.5&currency=usd")]
+    [InlineData("amount=500&currency=zzz")]
+    [InlineData("currency=usd")]
+    [InlineData("amount=500&amount=1&currency=usd")]
+    public async Task Unpriceable_Is422_AndNeverReachesTheVendor(string body)
+    {
+        var (_, token) = await Host.CreateKeyAsync("unpriced-run", "stripe", ["POST /v1/payment_intents"]);
+
+        using var response = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token,
+            new StringContent(body, Encoding.UTF8, "application/x-www-form-urlencoded")));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("unpriceable_request", (await ErrorJson.ReadAsync(response)).GetProperty("code").GetString());
+        Assert.Empty(Vendor.Received);
+        await Host.AuditFlushedAsync();
+        var denied = await Host.Admin.GetFromJsonAsync<JsonElement>("/v1/audit?type=proxy.denied&label=unpriced-run");
+        Assert.Equal("deny:unpriceable_request", denied.GetProperty("entries")[0].GetProperty("decision").GetString());
+    }
+
+    [Theory]
+    [InlineData(200, null, 5)]       // executed: counts
+    [InlineData(402, null, 0)]       // the vendor refused (a card declined): released
+    [InlineData(500, null, 5)]       // in doubt: counts
+    [InlineData(200, "true", 0)]     // Stripe replayed an earlier request: nothing new moved
+    public async Task Settlement_FollowsTheVendorsAnswer(int status, string? replayed, decimal spent)
+    {
+        var (id, token) = await Host.CreateKeyAsync($"settle-{status}-{replayed}", "stripe", ["POST /v1/payment_intents"]);
+        Vendor.Respond = _ => (status, """{"id":"pi_1"}""", replayed is null ? null : new() { ["Idempotent-Replayed"] = replayed });
+
+        using var response = await Intent(token, 500);
+        await Host.AuditFlushedAsync();
+
+        Assert.Equal(status, (int)response.StatusCode);
+        var key = await Host.Admin.GetFromJsonAsync<JsonElement>($"/v1/keys/{id}");
+        Assert.Equal((spent, 0m), (key.GetProperty("spent_today_usd").GetDecimal(), key.GetProperty("reserved_usd").GetDecimal()));
+        var settled = (await Host.Admin.GetFromJsonAsync<JsonElement>($"/v1/audit?key_id={id}&type=proxy.response")).GetProperty("entries")[0];
+        Assert.Equal((long)(spent * 1_000_000), settled.GetProperty("cost_usd_micros").GetInt64());
+    }
+
+    [Fact]
+    public async Task Confirm_AmountLookedUpWithTheVendorSecret_ThenReserved()
+    {
+        var (id, token) = await Host.CreateKeyAsync("confirm-run", "stripe", ["POST /v1/payment_intents/*"], cap: 100);
+
+        using var response = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents/pi_123/confirm", token,
+            new StringContent("", Encoding.UTF8, "application/x-www-form-urlencoded")));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("95", response.Headers.GetValues("X-KeyBrake-Remaining-Usd").Single()); // the fake intent is 500 usd cents
+        var lookup = Vendor.Received[0];
+        Assert.Equal(("GET", "/v1/payment_intents/pi_123", "Bearer " + KeyBrakeHost.StripeSecret), (lookup.Method, lookup.Path, lookup.Headers["Authorization"]));
+        Assert.Equal(("POST", "/v1/payment_intents/pi_123/confirm"), (Vendor.Received[1].Method, Vendor.Received[1].Path));
+        _ = id;
+    }
+
+    [Fact]
+    public async Task SpendSurvivesARestart_FromTheAuditLog()
+    {
+        var vendor = Vendor;
+        var data = Directory.CreateTempSubdirectory("keybrake-spend-").FullName;
+        string id;
+        await using (var first = await KeyBrakeHost.StartAsync(vendor, dataDirectory: data, keepData: true))
+        {
+            (id, var token) = await first.CreateKeyAsync("restart-run", "stripe", ["POST /v1/payment_intents"]);
+            using var a = await first.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token,
+                new StringContent("amount=1234&currency=usd", Encoding.UTF8, "application/x-www-form-urlencoded")));
+            Assert.Equal(HttpStatusCode.OK, a.StatusCode);
+        }
+
+        await using var second = await KeyBrakeHost.StartAsync(vendor, dataDirectory: data);
+        var key = await second.Admin.GetFromJsonAsync<JsonElement>($"/v1/keys/{id}");
+
+        Assert.Equal(12.34m, key.GetProperty("spent_today_usd").GetDecimal());
+    }
+
+    private Task<HttpResponseMessage> Intent(string token, int amountCents) =>
+        Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token,
+            new StringContent($"amount={amountCents}&currency=usd", Encoding.UTF8, "application/x-www-form-urlencoded")));
+}
