@@ -8,13 +8,14 @@ using KeyBrake.EndToEnd.Tests.Support;
 namespace KeyBrake.EndToEnd.Tests.Audit;
 
 /// <summary>
-/// kill -9 of the real host (a child process) in the middle of concurrent traffic. After a restart the chain
-/// verifies, and every request the upstream received has its committed proxy.request entry.
+/// kill -9 of the real host (a child process) in the middle of concurrent priced traffic. After a restart the chain
+/// verifies, every request the upstream received has its committed proxy.request entry, and the key's spend counts
+/// every recorded reservation (those cut off before their response count as in doubt, never vanish).
 /// </summary>
 public sealed class CrashRecoveryTests
 {
     [Fact]
-    public async Task KillDashNine_UnderLoad_ChainVerifies_AndEveryRequestTheVendorReceivedWasRecorded()
+    public async Task KillDashNine_UnderLoad_ChainVerifies_EveryRequestTheVendorReceivedWasRecorded_AndSpendSurvives()
     {
         await using var vendor = await FakeVendor.StartAsync();
         var data = Directory.CreateTempSubdirectory("keybrake-crash-").FullName;
@@ -25,9 +26,10 @@ public sealed class CrashRecoveryTests
         await WaitUntilServingAsync(admin, child);
         using var created = await admin.PostAsJsonAsync("/v1/keys", new
         {
-            label = "crash-run", vendor = "stripe", allowed_endpoints = new[] { "GET /v1/customers/*" }, daily_usd_cap = 10, expires_in = "1h",
+            label = "crash-run", vendor = "stripe", allowed_endpoints = new[] { "POST /v1/payment_intents" }, daily_usd_cap = 100_000, expires_in = "1h",
         });
-        var token = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+        var createdKey = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var token = createdKey.GetProperty("token").GetString()!;
 
         using var load = new CancellationTokenSource();
         using var proxy = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{proxyPort}") };
@@ -38,7 +40,9 @@ public sealed class CrashRecoveryTests
             {
                 try
                 {
-                    using var response = await proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, $"/stripe/v1/customers/crash_{Interlocked.Increment(ref next)}", token), load.Token);
+                    // Each call moves a different number of cents, so the vendor's record and the audit log can be matched.
+                    using var response = await proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token,
+                        new StringContent($"amount={Interlocked.Increment(ref next)}&currency=usd", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded")), load.Token);
                 }
                 catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
                 {
@@ -55,7 +59,7 @@ public sealed class CrashRecoveryTests
         await child.WaitForExitAsync();
         await load.CancelAsync();
         await Task.WhenAll(workers);
-        var received = vendor.Received.Select(r => r.Path).ToList();
+        var received = vendor.Received.Select(r => long.Parse(r.Body.Split('&')[0]["amount=".Length..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
 
         await using var restarted = await KeyBrakeHost.StartAsync(vendor, dataDirectory: data);
         var verify = await restarted.Admin.GetFromJsonAsync<JsonElement>("/v1/audit/verify");
@@ -63,14 +67,18 @@ public sealed class CrashRecoveryTests
             .Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => JsonNode.Parse(line)!)
             .Where(e => (string)e["type"]! == "proxy.request")
-            .Select(e => (string)e["path"]!)
+            .Select(e => (long)e["details"]!["amount_minor"]!)
             .ToHashSet();
-        using var after = await restarted.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/after_restart", token));
+        var key = await restarted.Admin.GetFromJsonAsync<JsonElement>($"/v1/keys/{createdKey.GetProperty("id").GetString()}");
+        using var after = await restarted.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token,
+            new StringContent("amount=1&currency=usd", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded")));
 
         Assert.True(received.Count >= 300, $"only {received.Count} requests reached the vendor before the kill");
         Assert.True(verify.GetProperty("ok").GetBoolean(), verify.ToString());
-        var unrecorded = received.Where(path => !recorded.Contains(path)).ToList();
+        var unrecorded = received.Where(amount => !recorded.Contains(amount)).ToList();
         Assert.True(unrecorded.Count == 0, $"forwarded without a proxy.request entry: {string.Join(", ", unrecorded)}");
+        // Every recorded reservation counts after the crash: answered ones settled, the others in doubt.
+        Assert.Equal(recorded.Sum() / 100m, key.GetProperty("spent_today_usd").GetDecimal());
         Assert.Equal(System.Net.HttpStatusCode.OK, after.StatusCode); // the tail check passed: proxying resumes
     }
 
