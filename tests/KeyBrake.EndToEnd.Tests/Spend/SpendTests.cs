@@ -36,6 +36,54 @@ public sealed class SpendTests : HostedTest
     }
 
     [Fact]
+    public async Task Race_WithRevocationMidBurst_NeverOvershoots_AndNothingStartedAfterTheRevokeGetsThrough()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            Vendor.Clear();
+            var (id, token) = await Host.CreateKeyAsync($"race-revoke-{round}", "stripe", ["POST /v1/payment_intents"], cap: 100);
+            async Task<HttpStatusCode> Call()
+            {
+                using var response = await Intent(token, 500);
+                return response.StatusCode;
+            }
+            var before = Enumerable.Range(0, 100).Select(_ => Call()).ToList(); // in flight while the key is revoked
+            using (var revoke = await Host.Admin.DeleteAsync($"/v1/keys/{id}?reason=mid-burst"))
+            {
+                Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+            }
+            var after = Enumerable.Range(0, 100).Select(_ => Call()).ToList();
+            var statuses = await Task.WhenAll(before.Concat(after));
+
+            var forwarded = Vendor.Received.Count;
+            Assert.InRange(forwarded, 0, 20);
+            Assert.Equal(forwarded, statuses.Count(s => s == HttpStatusCode.OK));
+            Assert.All(statuses.Skip(100), s => Assert.Equal(HttpStatusCode.Unauthorized, s)); // started after the revoke returned
+            Assert.All(statuses, s => Assert.Contains(s, new[] { HttpStatusCode.OK, HttpStatusCode.PaymentRequired, HttpStatusCode.Unauthorized }));
+            var key = await Host.Admin.GetFromJsonAsync<JsonElement>($"/v1/keys/{id}");
+            Assert.Equal(5m * forwarded, key.GetProperty("spent_today_usd").GetDecimal());
+        }
+    }
+
+    [Fact]
+    public async Task SilentVendor_Is504_AndTheReservationCountsAsInDoubt()
+    {
+        await using var host = await KeyBrakeHost.StartAsync(Vendor, new() { ["KeyBrake:Proxy:UpstreamTimeout"] = "1s" });
+        var (id, token) = await host.CreateKeyAsync("hang-run", "stripe", ["POST /v1/payment_intents"]);
+        Vendor.Delay = TimeSpan.FromSeconds(10);
+
+        using var response = await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token,
+            new StringContent("amount=700&currency=usd", Encoding.UTF8, "application/x-www-form-urlencoded")));
+        await host.AuditFlushedAsync();
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        var key = await host.Admin.GetFromJsonAsync<JsonElement>($"/v1/keys/{id}");
+        Assert.Equal((7m, 0m), (key.GetProperty("spent_today_usd").GetDecimal(), key.GetProperty("reserved_usd").GetDecimal()));
+        var settled = (await host.Admin.GetFromJsonAsync<JsonElement>($"/v1/audit?key_id={id}&type=proxy.response")).GetProperty("entries")[0];
+        Assert.Equal(("in_doubt", 7_000_000L), (settled.GetProperty("outcome").GetString(), settled.GetProperty("cost_usd_micros").GetInt64()));
+    }
+
+    [Fact]
     public async Task OverTheCap_Is402_WithTheFigures_NotRetryable()
     {
         var (_, token) = await Host.CreateKeyAsync("cap-run", "stripe", ["POST /v1/payment_intents"], cap: 7.5m);
