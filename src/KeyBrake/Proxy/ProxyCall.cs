@@ -29,6 +29,9 @@ internal sealed class ProxyCall(string vendor, string path, string requestId)
     /// <summary>A vendor request id found in the response body (Resend's email id); headers are read directly.</summary>
     public string? VendorRequestId { get; set; }
 
+    /// <summary>A small JSON success body KeyBrake read (decompressed) for what only the body states; see VendorCredentialTransform.</summary>
+    public byte[]? ResponseJson { get; set; }
+
     /// <summary>The upstream Authorization header value. Lives only for this request; never logged.</summary>
     public string? Credential { get; set; }
 }

@@ -11,11 +11,24 @@ internal static class ResponseBodyIds
 {
     public const int MaxBytes = 64 * 1024;
 
-    public static string? Find(byte[] body, ICollection<string> contentEncoding)
+    /// <summary>The body as JSON bytes (decompressed for reading); null when it cannot be decoded.</summary>
+    public static byte[]? Decoded(byte[] body, ICollection<string> contentEncoding)
     {
         try
         {
-            using var document = JsonDocument.Parse(Decode(body, contentEncoding.LastOrDefault()));
+            return Decode(body, contentEncoding.LastOrDefault());
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            return null;
+        }
+    }
+
+    public static string? Find(byte[] json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
@@ -35,7 +48,7 @@ internal static class ResponseBodyIds
             }
             return null;
         }
-        catch (Exception e) when (e is JsonException or InvalidDataException or IOException)
+        catch (JsonException)
         {
             return null;
         }

@@ -11,6 +11,9 @@ namespace KeyBrake.Proxy;
 internal sealed class VendorCredentialTransform : ITransformProvider
 {
     public const string RemainingHeader = "X-KeyBrake-Remaining-Usd";
+
+    /// <summary>Vendors whose success responses state what the call cost (SPEC §5: Twilio's <c>price</c>).</summary>
+    private static readonly HashSet<string> PricedFromResponse = ["twilio"];
     private const string KeyBrakeHeaderPrefix = "X-KeyBrake-";
 
     public void ValidateRoute(TransformRouteValidationContext context)
@@ -59,19 +62,20 @@ internal sealed class VendorCredentialTransform : ITransformProvider
                 {
                     headers[RemainingHeader] = reservation.Remaining.ToString();
                 }
-                await CaptureBodyRequestIdAsync(transform, call);
+                await InspectResponseBodyAsync(transform, call);
             }
         });
     }
 
     /// <summary>
-    /// For the audit's vendor_request_id when the vendor states it only in the body (Resend): a small JSON success
-    /// body is read, inspected and then written to the agent byte for byte.
+    /// A small JSON success body is read when KeyBrake needs something only the body states: the vendor request id
+    /// (Resend's email id) or the settled price (Twilio's <c>price</c>). The bytes then go to the agent untouched.
     /// </summary>
-    private static async Task CaptureBodyRequestIdAsync(ResponseTransformContext transform, ProxyCall call)
+    private static async Task InspectResponseBodyAsync(ResponseTransformContext transform, ProxyCall call)
     {
         var response = transform.ProxyResponse;
-        if (response is not { IsSuccessStatusCode: true } || response.Headers.Contains("Request-Id") || response.Headers.Contains("Twilio-Request-Id")
+        var idInHeader = response is not null && (response.Headers.Contains("Request-Id") || response.Headers.Contains("Twilio-Request-Id"));
+        if (response is not { IsSuccessStatusCode: true } || (idInHeader && !PricedFromResponse.Contains(call.Vendor))
             || response.Content.Headers.ContentType?.MediaType != "application/json"
             || response.Content.Headers.ContentLength is 0 or > ResponseBodyIds.MaxBytes)
         {
@@ -90,9 +94,10 @@ internal sealed class VendorCredentialTransform : ITransformProvider
                 length += read;
             }
             transform.SuppressResponseBody = true;
-            if (length <= ResponseBodyIds.MaxBytes)
+            if (length <= ResponseBodyIds.MaxBytes && ResponseBodyIds.Decoded(buffer.AsSpan(0, length).ToArray(), response.Content.Headers.ContentEncoding) is { } json)
             {
-                call.VendorRequestId = ResponseBodyIds.Find(buffer.AsSpan(0, length).ToArray(), response.Content.Headers.ContentEncoding);
+                call.ResponseJson = json;
+                call.VendorRequestId = idInHeader ? null : ResponseBodyIds.Find(json);
             }
             await transform.HttpContext.Response.Body.WriteAsync(buffer.AsMemory(0, length), aborted);
             await upstream.CopyToAsync(transform.HttpContext.Response.Body, aborted);

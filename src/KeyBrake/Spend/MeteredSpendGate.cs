@@ -49,7 +49,7 @@ internal sealed class MeteredSpendGate(Pricer pricer, StripeObjects stripe, Spen
             null or >= 500 => reservation.Estimate, // in doubt: it may have moved money
             >= 400 => default,
             _ when context.Response.Headers["Idempotent-Replayed"] == "true" => default,
-            _ => reservation.Estimate,
+            _ => StatedPrice(context.Features.Get<ProxyCall>()) ?? reservation.Estimate,
         };
         if (reservation.Ledger is { } held)
         {
@@ -71,6 +71,35 @@ internal sealed class MeteredSpendGate(Pricer pricer, StripeObjects stripe, Spen
     {
         var figures = ledger.Today(key.Id);
         return ValueTask.FromResult((new MicroUsd(figures.SpentMicros), new MicroUsd(figures.ReservedMicros)));
+    }
+
+    /// <summary>Twilio states what a message or call cost as <c>"price": "-0.00750", "price_unit": "USD"</c>, once known.</summary>
+    private static MicroUsd? StatedPrice(ProxyCall? call)
+    {
+        if (call?.ResponseJson is not { } json || call.Vendor != "twilio")
+        {
+            return null;
+        }
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(json);
+            var root = document.RootElement;
+            if (root.ValueKind != System.Text.Json.JsonValueKind.Object
+                || !root.TryGetProperty("price", out var price) || price.ValueKind != System.Text.Json.JsonValueKind.String
+                || !decimal.TryParse(price.GetString(), System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var amount))
+            {
+                return null;
+            }
+            var unit = root.TryGetProperty("price_unit", out var u) && u.ValueKind == System.Text.Json.JsonValueKind.String ? u.GetString()! : "USD";
+            // Only a USD price settles exactly; any other unit keeps the estimate (the cap is in USD).
+            return string.Equals(unit, "USD", StringComparison.OrdinalIgnoreCase)
+                ? new MicroUsd((long)decimal.Round(Math.Abs(amount) * MicroUsd.PerUsd, 0, MidpointRounding.ToPositiveInfinity))
+                : null;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or OverflowException)
+        {
+            return null;
+        }
     }
 
     private static MicroUsd Remaining(MicroUsd cap, LedgerFigures figures) =>

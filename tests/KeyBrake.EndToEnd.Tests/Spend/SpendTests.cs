@@ -142,6 +142,26 @@ public sealed class SpendTests : HostedTest
         Assert.Equal((long)(spent * 1_000_000), settled.GetProperty("cost_usd_micros").GetInt64());
     }
 
+    [Theory]
+    [InlineData("\"-0.00790\"", 7_900)]   // Twilio states the price: it settles at that
+    [InlineData("null", 8_300)]            // not known yet: the estimate (one segment) stands
+    public async Task Twilio_SettlesFromTheStatedPrice(string price, long micros)
+    {
+        var (id, token) = await Host.CreateKeyAsync($"twilio-price-{micros}", "twilio", ["POST /2010-04-01/Accounts/*/Messages.json"]);
+        Vendor.Respond = _ => (201, $$"""{"sid":"SM1","status":"queued","price":{{price}},"price_unit":"USD"}""", new() { ["Twilio-Request-Id"] = "RQ1" });
+
+        using var response = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, $"/twilio/2010-04-01/Accounts/{KeyBrakeHost.TwilioAccountSid}/Messages.json", token,
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["To"] = "+15555550100", ["Body"] = "Your code is 123456" })));
+        await Host.AuditFlushedAsync();
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Contains("\"price\":" + price, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal); // the body reached the agent untouched
+        var settled = (await Host.Admin.GetFromJsonAsync<JsonElement>($"/v1/audit?key_id={id}&type=proxy.response")).GetProperty("entries")[0];
+        Assert.Equal((micros, "RQ1"), (settled.GetProperty("cost_usd_micros").GetInt64(), settled.GetProperty("vendor_request_id").GetString()));
+        var key = await Host.Admin.GetFromJsonAsync<JsonElement>($"/v1/keys/{id}");
+        Assert.Equal(micros / 1_000_000m, key.GetProperty("spent_today_usd").GetDecimal());
+    }
+
     [Fact]
     public async Task Confirm_AmountLookedUpWithTheVendorSecret_ThenReserved()
     {
