@@ -1,17 +1,15 @@
-using System.Text;
 using System.Text.Json;
 using KeyBrake.Proxy;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace KeyBrake.Audit;
 
 /// <summary>
 /// The <c>details</c> of a proxied call's entries: what a reviewer needs (amount, currency, masked recipients),
-/// never the body itself. Bodies that do not parse simply give no details here; pricing decides whether they pass.
+/// never the body itself. Read from the fields pricing parsed (once per call); a body that does not parse simply
+/// gives no details here, pricing decides whether the call passes.
 /// </summary>
 internal static class CallDetails
 {
-    // Form fields are matched case-insensitively (Twilio sends "To"), JSON members exactly (Resend sends "to").
     private static readonly string[] RecipientFields = ["to", "cc", "bcc"];
 
     public static string? FromRequest(HttpRequest request, ProxyCall call)
@@ -20,71 +18,56 @@ internal static class CallDetails
         {
             return null;
         }
+        var (fields, _) = call.ReadFields(request);
+        if (fields is null || fields.Unparsed)
+        {
+            return null;
+        }
         var details = new Details();
         var recipients = new List<string>();
-        var mediaType = request.ContentType?.Split(';')[0].Trim();
-        try
+        if (fields.Json is { } json)
         {
-            if (string.Equals(mediaType, "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+            var items = json.ValueKind == JsonValueKind.Array ? json.EnumerateArray().ToList() : [json]; // Resend's /emails/batch
+            foreach (var item in items.Where(i => i.ValueKind == JsonValueKind.Object))
             {
-                var form = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(call.Body.Span));
-                if (form.TryGetValue("amount", out var amount) && long.TryParse(amount.ToString(), out var minor))
+                if (items.Count == 1 && item.TryGetProperty("amount", out var amount) && amount.ValueKind == JsonValueKind.Number && amount.TryGetInt64(out var minor))
                 {
                     details.Add("amount_minor", minor);
                 }
-                if (form.TryGetValue("currency", out var currency))
+                if (items.Count == 1 && item.TryGetProperty("currency", out var currency) && currency.ValueKind == JsonValueKind.String)
                 {
-                    details.Add("currency", currency.ToString().ToLowerInvariant());
+                    details.Add("currency", currency.GetString()!.ToLowerInvariant());
                 }
                 foreach (var field in RecipientFields)
                 {
-                    if (form.TryGetValue(field, out var values))
+                    if (item.TryGetProperty(field, out var value))
                     {
-                        recipients.AddRange(values.Where(v => !string.IsNullOrEmpty(v)).Select(v => Recipients.Mask(v!)));
+                        recipients.AddRange(value.ValueKind == JsonValueKind.Array
+                            ? value.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => Recipients.Mask(v.GetString()!))
+                            : value.ValueKind == JsonValueKind.String ? [Recipients.Mask(value.GetString()!)] : []);
                     }
                 }
             }
-            else if (string.Equals(mediaType, "application/json", StringComparison.OrdinalIgnoreCase))
+            if (items.Count > 1)
             {
-                using var document = JsonDocument.Parse(call.Body);
-                var items = document.RootElement.ValueKind == JsonValueKind.Array
-                    ? document.RootElement.EnumerateArray().ToList() // Resend's /emails/batch
-                    : [document.RootElement];
-                foreach (var item in items.Where(i => i.ValueKind == JsonValueKind.Object))
-                {
-                    if (items.Count == 1 && item.TryGetProperty("amount", out var amount) && amount.ValueKind == JsonValueKind.Number && amount.TryGetInt64(out var minor))
-                    {
-                        details.Add("amount_minor", minor);
-                    }
-                    if (items.Count == 1 && item.TryGetProperty("currency", out var currency) && currency.ValueKind == JsonValueKind.String)
-                    {
-                        details.Add("currency", currency.GetString()!.ToLowerInvariant());
-                    }
-                    foreach (var field in RecipientFields)
-                    {
-                        if (!item.TryGetProperty(field, out var value))
-                        {
-                            continue;
-                        }
-                        if (value.ValueKind == JsonValueKind.String)
-                        {
-                            recipients.Add(Recipients.Mask(value.GetString()!));
-                        }
-                        else if (value.ValueKind == JsonValueKind.Array)
-                        {
-                            recipients.AddRange(value.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => Recipients.Mask(v.GetString()!)));
-                        }
-                    }
-                }
-                if (items.Count > 1)
-                {
-                    details.Add("batch_items", items.Count);
-                }
+                details.Add("batch_items", items.Count);
             }
         }
-        catch (JsonException)
+        else
         {
-            return null;
+            if (fields.All("amount") is [var amount] && long.TryParse(amount, out var minor))
+            {
+                details.Add("amount_minor", minor);
+            }
+            if (fields.All("currency") is [var currency])
+            {
+                details.Add("currency", currency.ToLowerInvariant());
+            }
+            // Form fields are matched case-insensitively: Twilio sends "To".
+            foreach (var name in fields.Names.Where(n => RecipientFields.Contains(n, StringComparer.OrdinalIgnoreCase)).Order(StringComparer.Ordinal))
+            {
+                recipients.AddRange(fields.All(name).Where(v => v.Length > 0).Select(Recipients.Mask));
+            }
         }
         if (recipients.Count > 0)
         {

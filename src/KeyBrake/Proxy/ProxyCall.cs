@@ -23,6 +23,15 @@ internal sealed class ProxyCall(string vendor, string path, string requestId)
     /// <summary>The request body, read once (bounded by MaxBodyBytes) so pricing and forwarding see the same bytes.</summary>
     public ReadOnlyMemory<byte> Body { get; set; }
 
+    private (Spend.Pricing.RequestFields? Fields, string? Error)? _fields;
+
+    /// <summary>
+    /// The request's fields (query string and form or JSON body), parsed once from <see cref="Body"/> for pricing and
+    /// the audit's details alike; the bytes forwarded are never touched.
+    /// </summary>
+    public (Spend.Pricing.RequestFields? Fields, string? Error) ReadFields(HttpRequest request) =>
+        _fields ??= (Spend.Pricing.RequestFields.Parse(request.ContentType, Body.Span, request.QueryString.Value, out var error), error);
+
     /// <summary>The agent's <c>X-KeyBrake-Reason</c> (at most 500 characters), for the audit entries.</summary>
     public string? Reason { get; set; }
 

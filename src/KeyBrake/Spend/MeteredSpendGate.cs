@@ -15,7 +15,7 @@ internal sealed class MeteredSpendGate(Pricer pricer, StripeObjects stripe, Spen
     public async ValueTask<SpendReservation> ReserveAsync(VaultKey key, HttpContext context, CancellationToken cancellationToken)
     {
         var call = context.Features.Get<ProxyCall>()!;
-        var price = pricer.Price(call.Vendor, context.Request.Method, call.Path, context.Request.ContentType, call.Body, context.Request.QueryString.Value);
+        var price = pricer.Price(call.Vendor, context.Request.Method, call.Path, () => call.ReadFields(context.Request));
         if (price.Lookup is { } lookup && price.Refusal is null)
         {
             price = await stripe.PriceAsync(call.Vendor, lookup, cancellationToken);

@@ -58,6 +58,19 @@ public sealed class AuditDetailsTests
         Assert.Equal("""{"cap":5000000,"metadata":{"big":"12345678901234567890","nested":["1.0",2],"ok":42,"ratio":"0.5"}}""", json);
     }
 
+    [Fact]
+    public void ReadFields_ParsesTheBodyOnce_ForPricingAndDetailsAlike()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.ContentType = "application/x-www-form-urlencoded";
+        var call = new ProxyCall("stripe", "/v1/charges", "req_1") { Body = Encoding.UTF8.GetBytes("amount=500&currency=usd") };
+
+        var first = call.ReadFields(context.Request).Fields;
+        CallDetails.FromRequest(context.Request, call);
+
+        Assert.Same(first, call.ReadFields(context.Request).Fields);
+    }
+
     private static string? Details(string contentType, string body)
     {
         var context = new DefaultHttpContext();

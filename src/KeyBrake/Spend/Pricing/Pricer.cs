@@ -13,12 +13,17 @@ internal sealed class Pricer(PricingOptions options)
     public Price Price(string vendor, string method, string path, string? contentType, ReadOnlyMemory<byte> body, string? query)
     {
         (RequestFields? Fields, string? Error)? parsed = null;
-        (RequestFields?, string?) Read() => parsed ??= (RequestFields.Parse(contentType, body.Span, query, out var error), error);
+        return Price(vendor, method, path, () => parsed ??= (RequestFields.Parse(contentType, body.Span, query, out var error), error));
+    }
+
+    /// <summary>Prices with fields parsed elsewhere (once per call: see ProxyCall.ReadFields); <paramref name="read"/> runs only if needed.</summary>
+    public Price Price(string vendor, string method, string path, Func<(RequestFields? Fields, string? Error)> read)
+    {
         return vendor switch
         {
-            "stripe" => _stripe.Price(method, path, Read),
-            "twilio" => _twilio.Price(method, path, Read),
-            "resend" => _resend.Price(method, path, Read),
+            "stripe" => _stripe.Price(method, path, read),
+            "twilio" => _twilio.Price(method, path, read),
+            "resend" => _resend.Price(method, path, read),
             _ when method is "GET" or "HEAD" or "OPTIONS" => Pricing.Price.Free,
             _ => Pricing.Price.Unpriceable($"KeyBrake has no pricing for vendor '{vendor}', so it forwards only reads to it"),
         };

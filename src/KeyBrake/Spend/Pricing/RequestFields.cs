@@ -65,6 +65,8 @@ internal sealed class RequestFields
 
     public bool Has(string name) => _fields.ContainsKey(name);
 
+    public IEnumerable<string> Names => _fields.Keys;
+
     public IReadOnlyList<string> All(string name) => _fields.TryGetValue(name, out var values) ? values : [];
 
     /// <summary>The single value of a field; false with <paramref name="error"/> when it is given more than once.</summary>
