@@ -14,18 +14,14 @@ internal static class CallDetails
 
     public static string? FromRequest(HttpRequest request, ProxyCall call)
     {
-        if (call.Body.IsEmpty)
-        {
-            return null;
-        }
-        var (fields, _) = call.ReadFields(request);
-        if (fields is null || fields.Unparsed)
-        {
-            return null;
-        }
         var details = new Details();
         var recipients = new List<string>();
-        if (fields.Json is { } json)
+        var (fields, _) = call.Body.IsEmpty ? (null, null) : call.ReadFields(request);
+        if (fields is null || fields.Unparsed)
+        {
+            // Nothing to read in the body.
+        }
+        else if (fields.Json is { } json)
         {
             var items = json.ValueKind == JsonValueKind.Array ? json.EnumerateArray().ToList() : [json]; // Resend's /emails/batch
             foreach (var item in items.Where(i => i.ValueKind == JsonValueKind.Object))
@@ -72,6 +68,19 @@ internal static class CallDetails
         if (recipients.Count > 0)
         {
             details.Add("recipients", recipients);
+        }
+        if (call.Reservation?.Price is { Lookup: { } lookup } price)
+        {
+            // Priced from an object KeyBrake read upstream (with the vendor secret): say which, and what it found.
+            details.Add("priced_from", "GET " + lookup.Path);
+            if (fields?.Has("amount") != true && price.AmountMinor is { } found)
+            {
+                details.Add("amount_minor", found);
+            }
+            if (fields?.Has("currency") != true && price.Currency is { } currency)
+            {
+                details.Add("currency", currency);
+            }
         }
         return details.IsEmpty ? null : Details.Object(_ => details);
     }

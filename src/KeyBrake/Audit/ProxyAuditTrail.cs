@@ -46,7 +46,7 @@ internal sealed partial class ProxyAuditTrail(AuditLog log, ILogger<ProxyAuditTr
             Decision = "deny:" + error.Code,
             Outcome = AuditOutcomes.Denied,
             HttpStatus = error.Status,
-            Details = call.Body.IsEmpty ? null : CallDetails.FromRequest(context.Request, call),
+            Details = CallDetails.FromRequest(context.Request, call),
         };
         await AppendAsync(entry);
     }

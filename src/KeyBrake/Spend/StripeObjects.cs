@@ -42,7 +42,7 @@ internal sealed partial class StripeObjects(
                 return Price.Unpriceable($"GET {lookup.Path} has no usable '{lookup.AmountField}'");
             }
             return _currencies.TryToMicroUsd(amount, currency, out var usd, out var error)
-                ? new Price(usd, currency!.ToLowerInvariant(), amount)
+                ? new Price(usd, currency!.ToLowerInvariant(), amount, lookup)
                 : Price.Unpriceable(error!);
         }
         catch (Exception e) when (e is HttpRequestException or JsonException or SecretUnavailableException or TaskCanceledException && !cancellationToken.IsCancellationRequested)

@@ -175,7 +175,37 @@ public sealed class SpendTests : HostedTest
         var lookup = Vendor.Received[0];
         Assert.Equal(("GET", "/v1/payment_intents/pi_123", "Bearer " + KeyBrakeHost.StripeSecret), (lookup.Method, lookup.Path, lookup.Headers["Authorization"]));
         Assert.Equal(("POST", "/v1/payment_intents/pi_123/confirm"), (Vendor.Received[1].Method, Vendor.Received[1].Path));
-        _ = id;
+        var request = (await Host.Admin.GetFromJsonAsync<JsonElement>($"/v1/audit?key_id={id}&type=proxy.request")).GetProperty("entries")[0];
+        Assert.Equal(5_000_000, request.GetProperty("cost_usd_micros").GetInt64());
+        var details = request.GetProperty("details");
+        Assert.Equal(("GET /v1/payment_intents/pi_123", 500L, "usd"),
+            (details.GetProperty("priced_from").GetString(), details.GetProperty("amount_minor").GetInt64(), details.GetProperty("currency").GetString()));
+    }
+
+    [Fact]
+    public async Task RaisingTheCap_AppliesToTheNextCall_AndIsAKeyUpdatedEntry()
+    {
+        var (id, token) = await Host.CreateKeyAsync("governed-run", "stripe", ["POST /v1/payment_intents"], cap: 5);
+        using var first = await Intent(token, 500);
+        using var refused = await Intent(token, 500);
+
+        using var patch = await Host.Admin.PatchAsJsonAsync($"/v1/keys/{id}", new { daily_usd_cap = 10, justification = "batch grew", ticket = "OPS-9" });
+        using var allowed = await Intent(token, 500);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.PaymentRequired, HttpStatusCode.OK, HttpStatusCode.OK),
+            (first.StatusCode, refused.StatusCode, patch.StatusCode, allowed.StatusCode));
+        await Host.AuditFlushedAsync();
+        var entries = (await Host.Admin.GetFromJsonAsync<JsonElement>($"/v1/audit?key_id={id}")).GetProperty("entries").EnumerateArray().ToList();
+        var updated = entries.Single(e => e.GetProperty("type").GetString() == "key.updated");
+        Assert.Equal((5_000_000L, 10_000_000L, "batch grew", "OPS-9"), (
+            updated.GetProperty("details").GetProperty("before").GetProperty("daily_usd_cap_micros").GetInt64(),
+            updated.GetProperty("details").GetProperty("after").GetProperty("daily_usd_cap_micros").GetInt64(),
+            updated.GetProperty("details").GetProperty("justification").GetString(),
+            updated.GetProperty("details").GetProperty("ticket").GetString()));
+        // Every entry carries the policy hash in force at the time: the old one before the change, the new one after.
+        var last = entries.Last(e => e.GetProperty("type").GetString() == "proxy.response");
+        Assert.Equal(updated.GetProperty("policy_hash").GetString(), last.GetProperty("policy_hash").GetString());
+        Assert.NotEqual(updated.GetProperty("policy_hash").GetString(), entries.First(e => e.GetProperty("type").GetString() == "proxy.request").GetProperty("policy_hash").GetString());
     }
 
     [Fact]
