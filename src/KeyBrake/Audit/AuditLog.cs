@@ -24,6 +24,12 @@ internal sealed partial class AuditLog(
 
     public TimeSpan CommitTimeout { get; } = Duration.ParseConfig(options.Value.Audit.CommitTimeout);
 
+    /// <summary>
+    /// Admin changes and start-up entries wait longer than an agent's call: an operator can wait a few seconds, and a
+    /// first commit on a cold machine can take longer than a tight CommitTimeout.
+    /// </summary>
+    public TimeSpan AdminCommitTimeout => CommitTimeout > TimeSpan.FromSeconds(10) ? CommitTimeout : TimeSpan.FromSeconds(10);
+
     public string CheckpointFilePath => Path.Combine(database.DataDirectory, "checkpoints.ndjson");
 
     /// <summary>Where the Local provider keeps a signing key it created.</summary>
@@ -86,9 +92,9 @@ internal sealed partial class AuditLog(
         Log.BrokenChain(logger, check.FirstBadSeq ?? 0, check.Problem ?? "");
     }
 
-    /// <summary>An entry that must be durable before the caller goes on; it is never withdrawn (retried until written).</summary>
+    /// <summary>An admin entry that must be durable before the caller goes on; it is never withdrawn (retried until written).</summary>
     public Task<bool> AppendDurableAsync(AuditEntry entry, CancellationToken cancellationToken) =>
-        Writer.AppendDurableAsync(entry, CommitTimeout, abandonable: false, cancellationToken);
+        Writer.AppendDurableAsync(entry, AdminCommitTimeout, abandonable: false, cancellationToken);
 
     /// <summary>Queues an entry without waiting for its commit (waits only for room in the queue).</summary>
     public ValueTask AppendAsync(AuditEntry entry) => Writer.AppendAsync(entry, CommitTimeout);

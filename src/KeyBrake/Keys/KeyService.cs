@@ -37,7 +37,7 @@ internal sealed partial class KeyService(
             PolicyHash = PolicyHash.Compute(spec.Vendor, spec.Endpoints.Texts, spec.DailyCap.Value, expiresAt),
         };
         // The entry first, withdrawn if it cannot be written in time: no key exists without its key.created.
-        if (!await audit.Writer.AppendDurableAsync(AdminEntries.KeyCreated(key, spec, actor, Timestamps.ToText(now)), audit.CommitTimeout, abandonable: true, cancellationToken))
+        if (!await audit.Writer.AppendDurableAsync(AdminEntries.KeyCreated(key, spec, actor, Timestamps.ToText(now)), audit.AdminCommitTimeout, abandonable: true, cancellationToken))
         {
             throw new AuditUnavailableException("The audit log could not record key.created, so no key was issued.");
         }
