@@ -12,7 +12,7 @@ public sealed class SpendTests : HostedTest
     [Fact]
     public async Task Race_200ConcurrentFiveDollarIntents_AgainstA100DollarCap_ExactlyTwentyReachTheVendor()
     {
-        await using var host = await RaceHostAsync();
+        var host = Host;
         for (var round = 0; round < 20; round++) // the spend issue: it must hold 20 times in a row
         {
             Vendor.Clear();
@@ -39,7 +39,7 @@ public sealed class SpendTests : HostedTest
     [Fact]
     public async Task Race_WithRevocationMidBurst_NeverOvershoots_AndNothingStartedAfterTheRevokeGetsThrough()
     {
-        await using var host = await RaceHostAsync();
+        var host = Host;
         for (var round = 0; round < 5; round++)
         {
             Vendor.Clear();
@@ -231,11 +231,6 @@ public sealed class SpendTests : HostedTest
         Assert.Equal(12.34m, key.GetProperty("spent_today_usd").GetDecimal());
     }
 
-    /// <summary>
-    /// The races are about the cap, not the audit's time-out: on a loaded two-core CI machine a 2 s commit time-out can
-    /// turn one call of a 200-call burst into a legitimate 503, so these hosts allow 10 s.
-    /// </summary>
-    private Task<KeyBrakeHost> RaceHostAsync() => KeyBrakeHost.StartAsync(Vendor, new() { ["KeyBrake:Audit:CommitTimeout"] = "10s" });
 
     private Task<HttpResponseMessage> Intent(string token, int amountCents) =>
         Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token,
