@@ -99,8 +99,8 @@ internal sealed partial class ListenerGateMiddleware(
     private async Task DenyWithEntryAsync(HttpContext context, ProxyCall call, string tokenHash, KeyBrakeError error)
     {
         call.Key = await keys.FindAsync(tokenHash, context.RequestAborted);
-        var reason = context.Request.Headers["X-KeyBrake-Reason"].ToString();
-        call.Reason = reason.Length is > 0 and <= 500 ? reason : null;
+        var reason = context.Request.Headers[ProxyCall.ReasonHeader].ToString();
+        call.Reason = reason.Length is > 0 and <= ProxyCall.MaxReasonLength ? reason : null;
         await audit.RecordDeniedAsync(context, call, error);
         await error.WriteAsync(context);
     }

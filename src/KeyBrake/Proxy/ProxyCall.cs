@@ -7,6 +7,10 @@ namespace KeyBrake.Proxy;
 /// <summary>One agent call as it moves through the pipeline; a request feature set by the listener gate.</summary>
 internal sealed class ProxyCall(string vendor, string path, string requestId)
 {
+    /// <summary>SPEC §4: the agent may state why it makes a call, in at most 500 characters.</summary>
+    public const string ReasonHeader = "X-KeyBrake-Reason";
+    public const int MaxReasonLength = 500;
+
     public string Vendor => vendor;
 
     /// <summary>The canonical path after the vendor prefix, without the query string.</summary>

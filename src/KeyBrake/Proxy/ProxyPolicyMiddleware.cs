@@ -23,9 +23,6 @@ internal sealed partial class ProxyPolicyMiddleware(
     ILogger<ProxyPolicyMiddleware> logger)
 {
     private readonly Dictionary<string, VendorOptions> _vendors = options.Value.Vendors;
-    private const string ReasonHeader = "X-KeyBrake-Reason";
-    private const int MaxReasonLength = 500;
-
     private readonly long _maxBodyBytes = options.Value.Proxy.MaxBodyBytes;
 
     public Task InvokeAsync(HttpContext context)
@@ -141,14 +138,14 @@ internal sealed partial class ProxyPolicyMiddleware(
     /// <summary>The agent's stated reason for the call (SPEC §4): at most 500 characters, kept in the audit entries.</summary>
     private static KeyBrakeError? ReadReason(HttpContext context, ProxyCall call)
     {
-        if (!context.Request.Headers.TryGetValue(ReasonHeader, out var values))
+        if (!context.Request.Headers.TryGetValue(ProxyCall.ReasonHeader, out var values))
         {
             return null;
         }
         var reason = values.ToString();
-        if (reason.Length > MaxReasonLength)
+        if (reason.Length > ProxyCall.MaxReasonLength)
         {
-            return KeyBrakeError.InvalidRequest([new(ReasonHeader, $"must be at most {MaxReasonLength} characters (it has {reason.Length})")]);
+            return KeyBrakeError.InvalidRequest([new(ProxyCall.ReasonHeader, $"must be at most {ProxyCall.MaxReasonLength} characters (it has {reason.Length})")]);
         }
         call.Reason = reason;
         return null;

@@ -14,9 +14,10 @@ internal sealed class SpendLedger(TimeProvider time, ISpendHistory history)
     /// <summary>Reserves <paramref name="estimate"/> unless spent + reserved + estimate would pass the cap.</summary>
     public LedgerReservation? TryReserve(string keyId, long capMicros, MicroUsd estimate, out LedgerFigures figures)
     {
-        var account = Open(keyId);
+        var account = _accounts.GetOrAdd(keyId, static _ => new Account());
         lock (account.Gate)
         {
+            Roll(account, keyId);
             figures = new LedgerFigures(account.Spent, account.Reserved);
             if (account.Spent + account.Reserved + estimate.Value > capMicros)
             {
@@ -31,9 +32,10 @@ internal sealed class SpendLedger(TimeProvider time, ISpendHistory history)
     /// <summary>Turns a reservation into spend: <paramref name="counted"/> (actual, estimate when in doubt, 0 when rejected).</summary>
     public void Settle(LedgerReservation reservation, MicroUsd counted)
     {
-        var account = Open(reservation.KeyId);
+        var account = _accounts.GetOrAdd(reservation.KeyId, static _ => new Account());
         lock (account.Gate)
         {
+            Roll(account, reservation.KeyId);
             if (account.Day != reservation.Day)
             {
                 return; // settled after midnight: it counted against its own day, which is over
@@ -47,27 +49,23 @@ internal sealed class SpendLedger(TimeProvider time, ISpendHistory history)
 
     public LedgerFigures Today(string keyId)
     {
-        var account = Open(keyId);
+        var account = _accounts.GetOrAdd(keyId, static _ => new Account());
         lock (account.Gate)
         {
+            Roll(account, keyId);
             return new LedgerFigures(account.Spent, account.Reserved);
         }
     }
 
-    private Account Open(string keyId)
+    /// <summary>Under the account's lock: a new day starts empty; the first sight of a key after a start rebuilds its day from the audit log.</summary>
+    private void Roll(Account account, string keyId)
     {
         var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        var account = _accounts.GetOrAdd(keyId, static _ => new Account());
-        lock (account.Gate)
+        if (account.Day != today)
         {
-            if (account.Day != today)
-            {
-                // A new day starts empty; the first sight of a key after a start rebuilds its day from the audit log.
-                var spent = account.Day == default ? history.SpentOn(keyId, today) : 0;
-                (account.Day, account.Spent, account.Reserved) = (today, spent, 0);
-            }
+            var spent = account.Day == default ? history.SpentOn(keyId, today) : 0;
+            (account.Day, account.Spent, account.Reserved) = (today, spent, 0);
         }
-        return account;
     }
 
     private sealed class Account
