@@ -55,8 +55,6 @@ public sealed class AuditVerifier
         }
     }
 
-    public bool IsBroken => _firstBad is not null;
-
     /// <summary>Feeds the next entry; false once the chain is broken (feeding more changes nothing).</summary>
     public bool Add(AuditEntry entry)
     {

@@ -20,7 +20,6 @@ public sealed partial class AuditWriter : IAsyncDisposable
     private readonly Channel<Pending> _queue;
     private readonly Dictionary<string, long> _runSeqs = new(StringComparer.Ordinal);
     private readonly List<Pending> _retry = [];
-    private readonly Lock _checkpointLock = new();
     private SqliteConnection? _connection;
     private AuditInsertCommand? _insert;
     private Task? _loop;
@@ -66,20 +65,6 @@ public sealed partial class AuditWriter : IAsyncDisposable
     /// <summary>Entries waiting for the writer.</summary>
     public int QueueDepth => _queue.Reader.Count;
 
-    /// <summary>The tail check made by <see cref="Start"/>.</summary>
-    public VerifyResult? StartupCheck { get; private set; }
-
-    public Checkpoint? LastCheckpoint
-    {
-        get
-        {
-            lock (_checkpointLock)
-            {
-                return _lastCheckpoint;
-            }
-        }
-    }
-
     /// <summary>Opens the database, checks the chain's tail against the checkpoints, and starts the loop.</summary>
     public VerifyResult Start()
     {
@@ -95,7 +80,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
         _insert = new AuditInsertCommand(_connection);
         (_seq, _hash) = SqliteAuditStore.ReadHead(_connection);
         var checkpoints = AllCheckpoints();
-        StartupCheck = ChainCheck.Tail(_connection, checkpoints, _signingKey);
+        var check = ChainCheck.Tail(_connection, checkpoints, _signingKey);
         _lastCheckpoint = checkpoints.Where(c => c.Seq <= _seq).MaxBy(c => c.Seq);
         _lastCheckpointAt = _time.GetUtcNow();
         // Its own threads: the writer's SQLite calls block, and on two cores a blocked pool thread starves the
@@ -109,7 +94,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
                 CheckpointWal();
             }
         });
-        return StartupCheck;
+        return check;
     }
 
     /// <summary>Checkpoints from the database and from the file outside it.</summary>
@@ -421,10 +406,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
             // An fsync here slows every write on the file system, the WAL's included, so only with Synchronous=FULL;
             // otherwise the line is as durable as the chain under NORMAL (it survives a crash of the process).
             CheckpointFile.Append(_options.CheckpointFile, checkpoint, flushToDisk: _options.Synchronous == "FULL");
-            lock (_checkpointLock)
-            {
-                _lastCheckpoint = checkpoint;
-            }
+            _lastCheckpoint = checkpoint; // the writer's thread only
             _lastCheckpointAt = now;
         }
         catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException or CryptographicException)

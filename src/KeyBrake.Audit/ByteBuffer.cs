@@ -10,8 +10,6 @@ public sealed class ByteBuffer(int initialCapacity)
 
     public ReadOnlySpan<byte> Written => _bytes.AsSpan(0, _length);
 
-    public ReadOnlyMemory<byte> WrittenMemory => _bytes.AsMemory(0, _length);
-
     public void Reset() => _length = 0;
 
     public Span<byte> GetSpan(int size)
