@@ -1,0 +1,3 @@
+using KeyBrake.Cli;
+
+return await KeyBrakeCommand.RunAsync(args);
