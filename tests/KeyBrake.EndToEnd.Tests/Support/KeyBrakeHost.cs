@@ -40,6 +40,8 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
     public string DatabasePath => Path.Combine(DataDirectory, "data", "keybrake.db");
     public int ProxyPort { get; }
     public int AdminPort { get; }
+    public string AdminUrl => $"http://127.0.0.1:{AdminPort}";
+    public string ProxyUrl => $"http://127.0.0.1:{ProxyPort}";
     /// <summary>The stripe vendor port: <c>/{path}</c> served as <c>/stripe/{path}</c>.</summary>
     public int StripePort { get; }
     public FakeTimeProvider? Time { get; }
