@@ -9,6 +9,16 @@ if [ "$node_major" -lt 20 ]; then
   echo "Node.js 20 or newer is required for the vendor client tests (found: $(node --version 2>/dev/null || echo none))." >&2
   exit 1
 fi
+if [ ! -x /usr/bin/chromium ]; then
+  # The dashboard's browser tests drive Debian's Chromium; install it when we can, else say what is missing.
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's chromium for the dashboard browser tests…" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "Debian's chromium (/usr/bin/chromium) is required for the dashboard browser tests: sudo apt-get install chromium chromium-driver" >&2
+    exit 1
+  fi
+fi
 if [ ! -d tests/KeyBrake.EndToEnd.Tests/node/node_modules ] || [ tests/KeyBrake.EndToEnd.Tests/node/package-lock.json -nt tests/KeyBrake.EndToEnd.Tests/node/node_modules ]; then
   (cd tests/KeyBrake.EndToEnd.Tests/node && npm ci --no-audit --no-fund --loglevel=error)
 fi

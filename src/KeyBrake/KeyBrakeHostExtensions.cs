@@ -1,4 +1,5 @@
 using KeyBrake.Admin;
+using KeyBrake.Admin.Dashboard;
 using KeyBrake.Audit;
 using KeyBrake.Keys;
 using KeyBrake.Proxy;
@@ -75,6 +76,7 @@ internal static class KeyBrakeHostExtensions
         builder.Services.AddKeyBrakeStorage();
         builder.Services.AddKeyBrakeKeys();
         builder.Services.AddKeyBrakeAdmin();
+        builder.Services.AddKeyBrakeDashboard();
         builder.Services.AddKeyBrakeSecrets(builder.Configuration);
         builder.Services.AddKeyBrakeSpend();
         builder.Services.AddKeyBrakeAudit();
@@ -93,6 +95,7 @@ internal static class KeyBrakeHostExtensions
         app.MapKeyBrakeAdmin();
         app.MapKeyBrakeKeys();
         app.MapKeyBrakeAudit();
+        app.MapKeyBrakeDashboard();
         app.MapKeyBrakeProxy();
         return app;
     }

@@ -5,7 +5,9 @@ namespace KeyBrake.Admin;
 
 /// <summary>
 /// Admin endpoints: reachable only on the admin listener (404 elsewhere), then <c>Authorization: Bearer</c> with a
-/// principal token (401 <c>unauthorized</c>), then one of the endpoint's roles (403 <c>forbidden</c>).
+/// principal token (401 <c>unauthorized</c>), then one of the endpoint's roles (403 <c>forbidden</c>). For GET and
+/// HEAD only, the dashboard's session cookie also authenticates (its live tail uses EventSource, which cannot send
+/// headers); a call that changes anything always needs the bearer token, so a cookie can never be ridden into one.
 /// </summary>
 internal static class AdminAuth
 {
@@ -46,12 +48,16 @@ internal static class AdminAuth
     public static Principal CurrentPrincipal(this HttpContext context) =>
         context.Items[PrincipalKey] as Principal ?? throw new InvalidOperationException("No authenticated principal.");
 
+    public static void SetPrincipal(this HttpContext context, Principal principal) => context.Items[PrincipalKey] = principal;
+
     private static async Task<Principal?> AuthenticateAsync(HttpContext context)
     {
         var header = context.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return null;
+            return header.Length == 0 && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+                ? await context.RequestServices.GetRequiredService<Dashboard.DashboardSession>().AuthenticateAsync(context)
+                : null;
         }
         var token = header["Bearer ".Length..].Trim();
         if (token.Length is 0 or > 200)

@@ -10,7 +10,7 @@ namespace KeyBrake.Audit;
 /// <summary>The audit API (SPEC §7), role <c>auditor</c>, on the admin listener.</summary>
 internal static class AuditEndpoints
 {
-    private static readonly HashSet<string> QueryParameters =
+    internal static readonly HashSet<string> QueryParameters =
         ["label", "label_prefix", "key_id", "vendor", "type", "outcome", "http_status", "from", "to", "min_cost_usd", "max_cost_usd", "after_seq", "limit"];
     private static readonly HashSet<string> StreamParameters = ["label", "label_prefix", "key_id", "after_seq"];
     private static readonly HashSet<string> ExportParameters = ["format", "from", "to"];
@@ -189,11 +189,9 @@ internal static class AuditEndpoints
         await response.WriteAsync(chunk.ToString(), context.RequestAborted);
     }
 
-    private static IResult Verify(SqliteDatabase database, AuditLog log)
+    private static IResult Verify(AuditLog log)
     {
-        using var connection = database.Open();
-        var result = ChainCheck.Full(connection, log.Writer.AllCheckpoints(), log.SigningKey);
-        log.LastVerify = result;
+        var result = log.VerifyNow();
         return AdminJson.Ok(new
         {
             ok = result.Ok,

@@ -43,7 +43,18 @@ internal sealed partial class AuditLog(
     public string? ProxyBlocked { get; private set; }
 
     /// <summary>The last result of <c>GET /v1/audit/verify</c> (for the dashboard's integrity panel).</summary>
-    public VerifyResult? LastVerify { get; set; }
+    public VerifyResult? LastVerify { get; private set; }
+
+    public DateTimeOffset? LastVerifiedAt { get; private set; }
+
+    /// <summary>Verifies the whole chain against the signed checkpoints (<c>GET /v1/audit/verify</c>, the dashboard).</summary>
+    public VerifyResult VerifyNow()
+    {
+        using var connection = database.Open();
+        var result = ChainCheck.Full(connection, Writer.AllCheckpoints(), SigningKey);
+        (LastVerify, LastVerifiedAt) = (result, time.GetUtcNow());
+        return result;
+    }
 
     public string Now() => AuditClock.Format(time.GetUtcNow());
 

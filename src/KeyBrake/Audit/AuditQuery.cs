@@ -21,6 +21,9 @@ internal sealed record AuditQuery
     public string? KeyId { get; init; }
     public string? Vendor { get; init; }
     public string? Type { get; init; }
+
+    /// <summary>Not an API parameter: the dashboard's change history of a key (<c>key.</c>).</summary>
+    public string? TypePrefix { get; init; }
     public string? Outcome { get; init; }
     public int? HttpStatus { get; init; }
     public string? From { get; init; }
@@ -137,6 +140,7 @@ internal sealed record AuditQuery
         Where("key_id = $key_id", "$key_id", KeyId);
         Where("vendor = $vendor", "$vendor", Vendor);
         Where("type = $type", "$type", Type);
+        Where("substr(type, 1, length($type_prefix)) = $type_prefix", "$type_prefix", TypePrefix);
         Where("outcome = $outcome", "$outcome", Outcome);
         Where("http_status = $status", "$status", HttpStatus);
         Where("ts >= $from", "$from", From);

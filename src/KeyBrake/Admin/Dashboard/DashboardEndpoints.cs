@@ -1,0 +1,62 @@
+using System.Reflection;
+using Microsoft.AspNetCore.DataProtection;
+using KeyBrake.Storage;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+
+namespace KeyBrake.Admin.Dashboard;
+
+/// <summary>
+/// The dashboard on the admin listener: server-rendered Razor Pages (no front-end build), one small script for the
+/// live tail and confirmations, served from this assembly. Sign-in with a principal token; every action obeys roles.
+/// </summary>
+internal static class DashboardEndpoints
+{
+    public static IServiceCollection AddKeyBrakeDashboard(this IServiceCollection services)
+    {
+        services.AddRazorPages(options =>
+        {
+            options.RootDirectory = "/Admin/Dashboard";
+            options.Conventions.ConfigureFilter(new DashboardPageFilter());
+        }).AddApplicationPart(typeof(DashboardEndpoints).Assembly); // also when another assembly hosts KeyBrake (the tests)
+        // Session cookies and antiforgery tokens survive a restart: Data Protection keys live beside the database.
+        services.AddDataProtection().SetApplicationName("KeyBrake");
+        services.AddOptions<KeyManagementOptions>().Configure<SqliteDatabase, ILoggerFactory>((options, database, loggers) =>
+            options.XmlRepository = new FileSystemXmlRepository(
+                KeysDirectory(database.DataDirectory), loggers));
+        services.AddSingleton<DashboardSession>();
+        return services;
+    }
+
+    /// <summary>data/dataprotection-keys, owner-only like the other secrets under data/ (the keys are not encrypted at rest).</summary>
+    private static DirectoryInfo KeysDirectory(string dataDirectory)
+    {
+        var path = Path.Combine(dataDirectory, "dataprotection-keys");
+        return OperatingSystem.IsWindows()
+            ? Directory.CreateDirectory(path)
+            : Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    public static IEndpointRouteBuilder MapKeyBrakeDashboard(this IEndpointRouteBuilder app)
+    {
+        app.MapRazorPages();
+        MapAsset(app, "/dashboard.js", "text/javascript; charset=utf-8");
+        MapAsset(app, "/dashboard.css", "text/css; charset=utf-8");
+        return app;
+    }
+
+    private static void MapAsset(IEndpointRouteBuilder app, string path, string contentType)
+    {
+        var name = "KeyBrake.Admin.Dashboard." + path.TrimStart('/');
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"Embedded resource {name} is missing.");
+        using var reader = new StreamReader(stream);
+        var content = reader.ReadToEnd();
+        app.MapGet(path, (HttpContext context) =>
+        {
+            context.Response.Headers.CacheControl = "no-cache";
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            return Results.Text(content, contentType);
+        }).AdminListenerOnly();
+    }
+}

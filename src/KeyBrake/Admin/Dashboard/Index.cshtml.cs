@@ -1,0 +1,80 @@
+using KeyBrake.Keys;
+using KeyBrake.Spend;
+using Microsoft.AspNetCore.Mvc;
+
+namespace KeyBrake.Admin.Dashboard;
+
+/// <summary>Keys with status, spend against cap and time to expiry; revoke one, or every key of a run by label prefix.</summary>
+public sealed class IndexModel : DashboardPage
+{
+    private const int MaxShown = 500;
+
+    [BindProperty(SupportsGet = true)]
+    public string? Status { get; set; } = "active";
+
+    [BindProperty(SupportsGet = true, Name = "label_prefix")]
+    public string? LabelPrefix { get; set; }
+
+    internal List<KeyView> Keys { get; } = [];
+
+    public string? Error { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        if (!IsOperator && !IsAuditor)
+        {
+            return Forbidden(Roles.Operator | Roles.Auditor);
+        }
+        KeyStatus? status = Status switch
+        {
+            "active" => KeyStatus.Active,
+            "expired" => KeyStatus.Expired,
+            "revoked" => KeyStatus.Revoked,
+            _ => null,
+        };
+        var keys = Service<KeyService>();
+        var found = await Service<IKeyStore>().ListAsync(
+            new KeyQuery(status, null, string.IsNullOrEmpty(LabelPrefix) ? null : LabelPrefix, MaxShown), keys.Now, HttpContext.RequestAborted);
+        foreach (var key in found)
+        {
+            Keys.Add(await ViewAsync(key));
+        }
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostRevokeAsync(string id, string? reason)
+    {
+        if (!IsOperator)
+        {
+            return Forbidden(Roles.Operator);
+        }
+        if (!ValidReason(reason))
+        {
+            Flash = "A revocation needs a reason (1-1000 characters).";
+            return RedirectToPage();
+        }
+        var key = await Service<KeyService>().RevokeAsync(id, reason, Principal.Actor, HttpContext.RequestAborted);
+        Flash = key is null ? $"No key {id}." : $"Revoked {key.Id} ({key.Label}): its next request gets 401 key_revoked.";
+        return Redirect(Request.Form["return"] is [{ Length: > 0 } back] && back.StartsWith("/keys/", StringComparison.Ordinal) ? back : "/");
+    }
+
+    public async Task<IActionResult> OnPostKillAsync(string? labelPrefix, string? reason)
+    {
+        if (!IsOperator)
+        {
+            return Forbidden(Roles.Operator);
+        }
+        if (string.IsNullOrEmpty(labelPrefix) || labelPrefix.Length > 200 || !ValidReason(reason))
+        {
+            Flash = "The kill switch needs a label prefix (1-200 characters) and a reason (1-1000 characters).";
+            return RedirectToPage();
+        }
+        var revoked = await Service<KeyService>().RevokeByLabelPrefixAsync(labelPrefix, reason, Principal.Actor, HttpContext.RequestAborted);
+        Flash = revoked.Count == 0
+            ? $"No active key has a label starting with '{labelPrefix}'; nothing revoked."
+            : $"Revoked {revoked.Count} key(s) with label prefix '{labelPrefix}': {string.Join(", ", revoked.Select(k => k.Id))}.";
+        return RedirectToPage();
+    }
+
+    internal static bool ValidReason(string? reason) => !string.IsNullOrWhiteSpace(reason) && reason.Length <= 1000;
+}
