@@ -143,7 +143,7 @@ internal sealed class CliProcess : IAsyncDisposable
         {
             if (File.Exists(Path.Combine(dir.FullName, "KeyBrake.sln")))
             {
-                var dll = Path.Combine(dir.FullName, "src", "KeyBrake.Cli", "bin", configuration, "net10.0", "KeyBrake.Cli.dll");
+                var dll = Path.Combine(dir.FullName, "src", "KeyBrake.Cli", "bin", configuration, "net10.0", "keybrake.dll");
                 return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} is missing: build the solution first");
             }
         }
