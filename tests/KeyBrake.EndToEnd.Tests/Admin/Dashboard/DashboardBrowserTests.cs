@@ -41,6 +41,10 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         }
         var shots = Path.Combine(RepositoryRoot(), "artifacts", "screenshots");
         Directory.CreateDirectory(shots);
+        foreach (var old in Directory.EnumerateFiles(shots, "dashboard-*.png"))
+        {
+            File.Delete(old);
+        }
 
         var result = await NodeClient.RunAsync("dashboard-browser.mjs", new()
         {
