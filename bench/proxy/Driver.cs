@@ -1,0 +1,383 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace KeyBrake.Bench;
+
+/// <summary>
+/// Starts the stub vendor, Y, G0 and G as separate processes, then, interleaved over rounds: wrk at 32 connections
+/// (throughput, CPU-µs and allocated bytes per request of the measured process), wrk at 1 connection (p50/p99), and
+/// RSS after 128 connections; then revocation latency under load. Median of rounds (min–max) to Markdown and JSON.
+/// </summary>
+internal static class Driver
+{
+    public const string AdminToken = "kba_bench_admin_token_000000000000";
+    private static readonly string[] Variants = ["D", "Y", "G0", "G"];
+    private static readonly long ClockTicks = 100; // USER_HZ on Linux
+
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "KeyBrake.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("KeyBrake.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    private sealed record Options(int Rounds, int Seconds, int LatencySeconds, int RevocationTrials, string Out);
+
+    private sealed record Target(string Name, Process Process, string Url, int StatsPort);
+
+    private sealed record WrkResult(long Requests, double Seconds, long Errors, long Non2xx, double P50Us, double P99Us);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = new Options(
+            Int(args, "--rounds", 5), Int(args, "--seconds", 10), Int(args, "--latency-seconds", 10), Int(args, "--revocations", 40),
+            Value(args, "--out") ?? Path.Combine(RepositoryRoot(), "bench", "proxy", "results.json"));
+        var work = Directory.CreateTempSubdirectory("keybrake-bench-").FullName;
+        var children = new List<Process>();
+        try
+        {
+            var (stubPort, yarpPort, g0Port, g0Admin, gPort, gAdmin) = (Port(), Port(), Port(), Port(), Port(), Port());
+            var stub = Start(children, "stub", "--port", stubPort.ToString(CultureInfo.InvariantCulture));
+            var upstream = $"http://127.0.0.1:{stubPort}";
+            var yarp = Start(children, "yarp", "--port", yarpPort.ToString(CultureInfo.InvariantCulture), "--upstream", upstream);
+            var g0 = Start(children, "keybrake", "--port", $"{g0Port}", "--admin-port", $"{g0Admin}", "--upstream", upstream, "--data", Path.Combine(work, "g0"), "--no-audit");
+            var g = Start(children, "keybrake", "--port", $"{gPort}", "--admin-port", $"{gAdmin}", "--upstream", upstream, "--data", Path.Combine(work, "g"));
+            foreach (var port in new[] { stubPort, yarpPort, g0Admin, gAdmin })
+            {
+                await WaitUpAsync(port);
+            }
+            var g0Token = await CreateKeyAsync(g0Admin, "bench-g0");
+            var gToken = await CreateKeyAsync(gAdmin, "bench-g");
+            Target[] targets =
+            [
+                new("D", stub, $"{upstream}/v1/payment_intents", stubPort),
+                new("Y", yarp, $"http://127.0.0.1:{yarpPort}/stripe/v1/payment_intents", yarpPort),
+                new("G0", g0, $"http://127.0.0.1:{g0Port}/stripe/v1/payment_intents", g0Admin),
+                new("G", g, $"http://127.0.0.1:{gPort}/stripe/v1/payment_intents", gAdmin),
+            ];
+            var tokens = new Dictionary<string, string> { ["D"] = gToken, ["Y"] = gToken, ["G0"] = g0Token, ["G"] = gToken };
+            var scripts = tokens.ToDictionary(t => t.Key, t => WrkScript(work, t.Key, t.Value));
+
+            Console.Error.WriteLine("warm-up…");
+            foreach (var target in targets)
+            {
+                await WrkAsync(target.Url, scripts[target.Name], connections: 32, threads: 2, seconds: 3);
+            }
+
+            var rows = Variants.ToDictionary(v => v, _ => new List<Dictionary<string, double>>());
+            for (var round = 1; round <= options.Rounds; round++)
+            {
+                // Interleaved, and rotated each round so no variant always runs first or last.
+                foreach (var target in targets.Skip(round % 4).Concat(targets.Take(round % 4)))
+                {
+                    var m = new Dictionary<string, double>();
+                    var (cpuBefore, allocBefore) = (CpuTicks(target.Process), await AllocatedAsync(target.StatsPort));
+                    var load = await WrkAsync(target.Url, scripts[target.Name], 32, 2, options.Seconds);
+                    var (cpuAfter, allocAfter) = (CpuTicks(target.Process), await AllocatedAsync(target.StatsPort));
+                    m["rps_32"] = load.Requests / load.Seconds;
+                    m["cpu_us_per_req"] = (cpuAfter - cpuBefore) * (1_000_000.0 / ClockTicks) / load.Requests;
+                    m["alloc_bytes_per_req"] = (double)(allocAfter - allocBefore) / load.Requests;
+                    m["errors_32"] = load.Errors + load.Non2xx;
+                    var single = await WrkAsync(target.Url, scripts[target.Name], 1, 1, options.LatencySeconds);
+                    m["p50_us_1"] = single.P50Us;
+                    m["p99_us_1"] = single.P99Us;
+                    m["errors_1"] = single.Errors + single.Non2xx;
+                    var wide = await WrkAsync(target.Url, scripts[target.Name], 128, 2, 3);
+                    m["rss_mb_128"] = RssMb(target.Process);
+                    m["errors_128"] = wide.Errors + wide.Non2xx;
+                    rows[target.Name].Add(m);
+                    Console.Error.WriteLine($"round {round} {target.Name}: {m["rps_32"]:0} rps, p50 {m["p50_us_1"]:0} µs, p99 {m["p99_us_1"]:0} µs, {m["cpu_us_per_req"]:0.0} cpu-µs/req, {m["alloc_bytes_per_req"]:0} B/req, {m["rss_mb_128"]:0} MB, errors {m["errors_32"] + m["errors_1"] + m["errors_128"]}");
+                }
+            }
+
+            Console.Error.WriteLine("revocation latency…");
+            var revocation = await RevocationAsync(gAdmin, targets[3].Url, options.RevocationTrials);
+            var report = Report(rows, revocation, options);
+            await File.WriteAllTextAsync(options.Out, report.Json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine(report.Markdown);
+            Console.Error.WriteLine($"JSON: {options.Out}");
+            return 0;
+        }
+        finally
+        {
+            foreach (var child in children)
+            {
+                if (!child.HasExited)
+                {
+                    child.Kill(entireProcessTree: true);
+                    await child.WaitForExitAsync();
+                }
+            }
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static Process Start(List<Process> children, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(typeof(Driver).Assembly.Location);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.Environment["DOTNET_gcServer"] = "1";
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 }) Console.Error.WriteLine($"[{args[0]}] {e.Data}"); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        children.Add(process);
+        return process;
+    }
+
+    private static string WrkScript(string work, string name, string token)
+    {
+        var path = Path.Combine(work, $"post-{name}.lua");
+        File.WriteAllText(path, $$"""
+            wrk.method = "POST"
+            wrk.body = "amount=100&currency=usd"
+            wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+            wrk.headers["Authorization"] = "Bearer {{token}}"
+            done = function(summary, latency, requests)
+              local e = summary.errors
+              io.write(string.format("BENCH %d %d %d %d %d %d\n", summary.requests, summary.duration,
+                e.connect + e.read + e.write + e.timeout, e.status, latency:percentile(50), latency:percentile(99)))
+            end
+            """);
+        return path;
+    }
+
+    private static async Task<WrkResult> WrkAsync(string url, string script, int connections, int threads, int seconds)
+    {
+        var info = new ProcessStartInfo("wrk") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "-t", $"{threads}", "-c", $"{connections}", "-d", $"{seconds}s", "--timeout", "10s", "-s", script, url })
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using var wrk = Process.Start(info) ?? throw new InvalidOperationException("wrk did not start (install Debian's wrk)");
+        var output = await wrk.StandardOutput.ReadToEndAsync();
+        await wrk.WaitForExitAsync();
+        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("BENCH ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException("wrk printed no result:\n" + output + await wrk.StandardError.ReadToEndAsync());
+        var f = line.Split(' ')[1..].Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+        return new WrkResult((long)f[0], f[1] / 1e6, (long)f[2], (long)f[3], f[4], f[5]);
+    }
+
+    /// <summary>
+    /// Time from <c>DELETE /v1/keys/{id}</c> returning to the first 401 for that key, with 8 clients calling with it
+    /// (and checking that no call started after the DELETE returned was let through).
+    /// </summary>
+    private static async Task<JsonObject> RevocationAsync(int adminPort, string url, int trials)
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 64 };
+        using var client = new HttpClient(handler);
+        var latencies = new List<double>();
+        var leaked = 0;
+        for (var trial = 0; trial < trials; trial++)
+        {
+            var (token, id) = await CreateKeyWithIdAsync(adminPort, $"bench-revoke-{trial}");
+            using var stop = new CancellationTokenSource();
+            long revokedAt = long.MaxValue;
+            var first401 = long.MaxValue;
+            var loops = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent("amount=100&currency=usd", Encoding.UTF8, "application/x-www-form-urlencoded") };
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                    using var response = await client.SendAsync(request);
+                    var ended = Stopwatch.GetTimestamp();
+                    if ((int)response.StatusCode == 401)
+                    {
+                        InterlockedMin(ref first401, ended);
+                        return;
+                    }
+                    if (started > Volatile.Read(ref revokedAt))
+                    {
+                        Interlocked.Increment(ref leaked);
+                    }
+                }
+            })).ToArray();
+            await Task.Delay(200);
+            using var admin = AdminClient(adminPort);
+            (await admin.DeleteAsync($"/v1/keys/{id}?reason=bench")).EnsureSuccessStatusCode();
+            Volatile.Write(ref revokedAt, Stopwatch.GetTimestamp());
+            await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(30));
+            stop.Cancel();
+            latencies.Add(Math.Max(0, Stopwatch.GetElapsedTime(revokedAt, first401).TotalMicroseconds));
+        }
+        latencies.Sort();
+        return new JsonObject
+        {
+            ["trials"] = trials,
+            ["p50_us"] = Math.Round(Percentile(latencies, 50)),
+            ["p99_us"] = Math.Round(Percentile(latencies, 99)),
+            ["max_us"] = Math.Round(latencies[^1]),
+            ["calls_let_through_after_revoke"] = leaked,
+        };
+    }
+
+    private static void InterlockedMin(ref long target, long value)
+    {
+        long current;
+        while (value < (current = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+
+    private static (string Markdown, JsonObject Json) Report(Dictionary<string, List<Dictionary<string, double>>> rows, JsonObject revocation, Options options)
+    {
+        double Median(string v, string m) => Percentile([.. rows[v].Select(r => r[m]).Order()], 50);
+        (double Min, double Max) Range(string v, string m) => (rows[v].Min(r => r[m]), rows[v].Max(r => r[m]));
+        var json = new JsonObject
+        {
+            ["machine"] = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
+            ["date"] = TimeProvider.System.GetUtcNow().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            ["rounds"] = options.Rounds,
+            ["seconds"] = options.Seconds,
+        };
+        var metrics = new[] { "rps_32", "p50_us_1", "p99_us_1", "cpu_us_per_req", "alloc_bytes_per_req", "rss_mb_128", "errors_32", "errors_1", "errors_128" };
+        var variants = new JsonObject();
+        foreach (var v in Variants)
+        {
+            var o = new JsonObject();
+            foreach (var m in metrics)
+            {
+                var (min, max) = Range(v, m);
+                o[m] = new JsonObject { ["median"] = Math.Round(Median(v, m), 1), ["min"] = Math.Round(min, 1), ["max"] = Math.Round(max, 1) };
+            }
+            variants[v] = o;
+        }
+        json["variants"] = variants;
+        var ratios = new JsonObject
+        {
+            ["G/Y_rps"] = Math.Round(Median("G", "rps_32") / Median("Y", "rps_32"), 3),
+            ["G0/Y_rps"] = Math.Round(Median("G0", "rps_32") / Median("Y", "rps_32"), 3),
+            ["G/D_rps"] = Math.Round(Median("G", "rps_32") / Median("D", "rps_32"), 3),
+            ["G-Y_p50_us"] = Math.Round(Median("G", "p50_us_1") - Median("Y", "p50_us_1")),
+            ["G-Y_p99_us"] = Math.Round(Median("G", "p99_us_1") - Median("Y", "p99_us_1")),
+            ["G-D_p50_us"] = Math.Round(Median("G", "p50_us_1") - Median("D", "p50_us_1")),
+            ["G-D_p99_us"] = Math.Round(Median("G", "p99_us_1") - Median("D", "p99_us_1")),
+            ["G-Y_cpu_us_per_req"] = Math.Round(Median("G", "cpu_us_per_req") - Median("Y", "cpu_us_per_req"), 1),
+        };
+        json["ratios"] = ratios;
+        json["revocation"] = revocation;
+
+        var md = new StringBuilder();
+        md.AppendLine(CultureInfo.InvariantCulture, $"{json["machine"]}, {json["date"]}; {options.Rounds} rounds of {options.Seconds} s, median (min–max)");
+        md.AppendLine();
+        md.AppendLine("| | RPS @32 | p50 µs @1 | p99 µs @1 | CPU µs/req | alloc B/req | RSS MB @128 | errors |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var v in Variants)
+        {
+            string Cell(string m, string format) => string.Create(CultureInfo.InvariantCulture,
+                $"{Median(v, m).ToString(format, CultureInfo.InvariantCulture)} ({Range(v, m).Min.ToString(format, CultureInfo.InvariantCulture)}–{Range(v, m).Max.ToString(format, CultureInfo.InvariantCulture)})");
+            var errors = rows[v].Sum(r => r["errors_32"] + r["errors_1"] + r["errors_128"]);
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {v} | {Cell("rps_32", "0")} | {Cell("p50_us_1", "0")} | {Cell("p99_us_1", "0")} | {Cell("cpu_us_per_req", "0.0")} | {Cell("alloc_bytes_per_req", "0")} | {Cell("rss_mb_128", "0")} | {errors} |");
+        }
+        md.AppendLine();
+        md.AppendLine("| ratio / difference | value | target |");
+        md.AppendLine("|---|---|---|");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| G/Y throughput | {ratios["G/Y_rps"]} | ≥ 0.80 |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| G0/Y throughput | {ratios["G0/Y_rps"]} | ≥ 0.95 |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| G/D throughput | {ratios["G/D_rps"]} | |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| G−Y added p50 / p99 | {ratios["G-Y_p50_us"]} µs / {ratios["G-Y_p99_us"]} µs | ≤ 100 µs / ≤ 1000 µs |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| G−D added p50 / p99 | {ratios["G-D_p50_us"]} µs / {ratios["G-D_p99_us"]} µs | |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| G−Y extra CPU per request | {ratios["G-Y_cpu_us_per_req"]} µs | ≤ 15 µs |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| G RSS at 128 connections | {Median("G", "rss_mb_128"):0} MB | ≤ 200 MB |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| revocation → first 401 (p50 / p99, {revocation["trials"]} trials under 8 clients) | {revocation["p50_us"]} µs / {revocation["p99_us"]} µs; calls let through after the revoke: {revocation["calls_let_through_after_revoke"]} | |");
+        return (md.ToString(), json);
+    }
+
+    private static double Percentile(List<double> sorted, double p)
+    {
+        if (sorted.Count == 0)
+        {
+            return double.NaN;
+        }
+        var rank = p / 100 * (sorted.Count - 1);
+        var (lo, hi) = ((int)Math.Floor(rank), (int)Math.Ceiling(rank));
+        return sorted[lo] + ((sorted[hi] - sorted[lo]) * (rank - lo));
+    }
+
+    private static long CpuTicks(Process process)
+    {
+        var stat = File.ReadAllText($"/proc/{process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture); // utime + stime
+    }
+
+    private static double RssMb(Process process) =>
+        File.ReadLines($"/proc/{process.Id}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0).Single();
+
+    private static async Task<long> AllocatedAsync(int port)
+    {
+        using var http = new HttpClient();
+        return long.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/__bench/allocated"), CultureInfo.InvariantCulture);
+    }
+
+    private static async Task WaitUpAsync(int port)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                await AllocatedAsync(port);
+                return;
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(100);
+            }
+        }
+        throw new InvalidOperationException($"nothing answers on port {port}");
+    }
+
+    private static HttpClient AdminClient(int port)
+    {
+        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        return client;
+    }
+
+    private static async Task<string> CreateKeyAsync(int adminPort, string label) => (await CreateKeyWithIdAsync(adminPort, label)).Token;
+
+    private static async Task<(string Token, string Id)> CreateKeyWithIdAsync(int adminPort, string label)
+    {
+        using var admin = AdminClient(adminPort);
+        using var response = await admin.PostAsync("/v1/keys", new StringContent(
+            $$"""{"label":"{{label}}","vendor":"stripe","allowed_endpoints":["POST /v1/payment_intents"],"daily_usd_cap":1000000000,"expires_in":"7d"}""",
+            Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException("creating a key failed: " + body);
+        }
+        var json = JsonNode.Parse(body)!;
+        return (json["token"]!.GetValue<string>(), json["id"]!.GetValue<string>());
+    }
+
+    private static int Port()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static int Int(string[] args, string name, int fallback) =>
+        Value(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+    private static string? Value(string[] args, string name) =>
+        Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
