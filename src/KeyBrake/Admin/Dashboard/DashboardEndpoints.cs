@@ -37,6 +37,21 @@ internal static class DashboardEndpoints
             : Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
+    /// <summary>
+    /// Razor Pages bring ASP.NET Core's authentication and authorization services, and WebApplication then puts their
+    /// middleware in front of every request, proxy traffic included (measured by bench/run.sh: a DI scope lookup and
+    /// allocations per proxied call). The dashboard signs in with its own session (<see cref="DashboardPageFilter"/>)
+    /// and no endpoint carries [Authorize], so neither has work here: mark them as placed, with the keys their
+    /// UseAuthentication / UseAuthorization set, so WebApplication does not add them.
+    /// </summary>
+    public static WebApplication WithoutAuthenticationMiddleware(this WebApplication app)
+    {
+        var properties = ((IApplicationBuilder)app).Properties;
+        properties["__AuthenticationMiddlewareSet"] = true;
+        properties["__AuthorizationMiddlewareSet"] = true;
+        return app;
+    }
+
     public static IEndpointRouteBuilder MapKeyBrakeDashboard(this IEndpointRouteBuilder app)
     {
         app.MapRazorPages();
