@@ -52,6 +52,46 @@ public sealed class AuditWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SteadyWrites_WalIsCopiedBackAndRestarted_WhileWritingNeverStops()
+    {
+        // The WAL header's checkpoint sequence number (bytes 12-15) goes up each time SQLite starts the WAL over. A
+        // PASSIVE checkpoint alone never lets that happen while a writer keeps appending, and the WAL grew without bound.
+        var wal = Path.Combine(_directory, "audit.db-wal");
+        using var stop = new CancellationTokenSource();
+        var producers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await _writer.AppendAsync(Entry("key_1", AuditTypes.ProxyResponse), Long);
+            }
+        })).ToArray();
+        uint? first = null, last = null;
+        for (var i = 0; i < 300 && (first is null || last == first); i++)
+        {
+            await Task.Delay(100);
+            var seq = WalCheckpointSequence(wal);
+            if (first is null && new FileInfo(wal).Length > 8L * 1024 * 1024)
+            {
+                first = seq;
+            }
+            last = seq;
+        }
+        stop.Cancel();
+        await Task.WhenAll(producers);
+
+        Assert.NotNull(first);
+        Assert.NotEqual(first, last);
+    }
+
+    private static uint WalCheckpointSequence(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        Span<byte> header = stackalloc byte[16];
+        file.ReadExactly(header);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header[12..]);
+    }
+
+    [Fact]
     public async Task FlushAsync_ReturnsOnceEverythingQueuedBeforeItIsCommitted()
     {
         for (var i = 0; i < 500; i++)
