@@ -70,7 +70,7 @@ public sealed class AuditWriterTests : IAsyncLifetime
         {
             await Task.Delay(100);
             var seq = WalCheckpointSequence(wal);
-            if (first is null && new FileInfo(wal).Length > 8L * 1024 * 1024)
+            if (first is null && new FileInfo(wal).Length > AuditWriter.WalCheckpointBytes)
             {
                 first = seq;
             }
