@@ -163,13 +163,13 @@ internal static class KeyEndpoints
         return AdminJson.Ok(new { revoked = revoked.Select(k => k.Id) });
     }
 
-    private static async Task<KeyView> ViewAsync(VaultKey key, KeyService keys, ISpendGate spend, CancellationToken ct, string? token = null)
+    internal static async Task<KeyView> ViewAsync(VaultKey key, KeyService keys, ISpendGate spend, CancellationToken ct, string? token = null)
     {
         var (spent, reserved) = await spend.TodayAsync(key, ct);
         return KeyView.From(key, keys.Now, spent, reserved, token);
     }
 
-    private static bool TryParseStatus(string text, out KeyStatus status)
+    internal static bool TryParseStatus(string text, out KeyStatus status)
     {
         status = text switch { "active" => KeyStatus.Active, "expired" => KeyStatus.Expired, "revoked" => KeyStatus.Revoked, _ => (KeyStatus)(-1) };
         return (int)status >= 0;

@@ -19,11 +19,8 @@ public abstract class DashboardPage : PageModel
 
     internal T Service<T>() where T : notnull => HttpContext.RequestServices.GetRequiredService<T>();
 
-    internal async Task<Keys.KeyView> ViewAsync(Keys.VaultKey key)
-    {
-        var (spent, reserved) = await Service<Spend.ISpendGate>().TodayAsync(key, HttpContext.RequestAborted);
-        return Keys.KeyView.From(key, Service<Keys.KeyService>().Now, spent, reserved);
-    }
+    internal Task<Keys.KeyView> ViewAsync(Keys.VaultKey key) =>
+        Keys.KeyEndpoints.ViewAsync(key, Service<Keys.KeyService>(), Service<Spend.ISpendGate>(), HttpContext.RequestAborted);
 
     [TempData]
     public string? Flash { get; set; }

@@ -1,5 +1,4 @@
 using KeyBrake.Keys;
-using KeyBrake.Spend;
 using Microsoft.AspNetCore.Mvc;
 
 namespace KeyBrake.Admin.Dashboard;
@@ -25,13 +24,7 @@ public sealed class IndexModel : DashboardPage
         {
             return Forbidden(Roles.Operator | Roles.Auditor);
         }
-        KeyStatus? status = Status switch
-        {
-            "active" => KeyStatus.Active,
-            "expired" => KeyStatus.Expired,
-            "revoked" => KeyStatus.Revoked,
-            _ => null,
-        };
+        KeyStatus? status = Status is not null && KeyEndpoints.TryParseStatus(Status, out var parsed) ? parsed : null; // "all": no filter
         var keys = Service<KeyService>();
         var found = await Service<IKeyStore>().ListAsync(
             new KeyQuery(status, null, string.IsNullOrEmpty(LabelPrefix) ? null : LabelPrefix, MaxShown), keys.Now, HttpContext.RequestAborted);
