@@ -37,6 +37,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
     private Task? _walLoop;
     private int _walCheckpointing;
     private volatile bool _walCaughtUp;
+    private readonly string _walPath;
     private TaskCompletionSource _committed = NewSignal();
     private long _seq;
     private string _hash = AuditHash.Genesis;
@@ -52,6 +53,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
         _signingKey = signingKey;
         _time = time;
         _logger = logger;
+        _walPath = new SqliteConnectionStringBuilder(options.ConnectionString).DataSource + "-wal";
         _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.QueueCapacity)
         {
             SingleReader = true,
@@ -370,22 +372,13 @@ public sealed partial class AuditWriter : IAsyncDisposable
             return;
         }
         _walCaughtUp = false;
-        try
-        {
-            using var command = _connection!.CreateCommand();
-            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
-            command.ExecuteNonQuery();
-        }
-        catch (SqliteException e)
-        {
-            Log.WalCheckpointFailed(_logger, e);
-        }
+        PassiveCheckpoint(_connection!);
     }
 
     /// <summary>Copies committed WAL frames into the database file (PASSIVE: never takes the writer's lock).</summary>
     private void CheckpointWal()
     {
-        var wal = new FileInfo(new SqliteConnectionStringBuilder(_options.ConnectionString).DataSource + "-wal");
+        var wal = new FileInfo(_walPath);
         if (!wal.Exists || wal.Length < WalCheckpointBytes || Interlocked.Exchange(ref _walCheckpointing, 1) == 1)
         {
             return;
@@ -394,10 +387,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
         {
             using var connection = new SqliteConnection(_options.ConnectionString);
             connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
-            command.ExecuteNonQuery();
-            _walCaughtUp = true;
+            _walCaughtUp = PassiveCheckpoint(connection);
         }
         catch (SqliteException e)
         {
@@ -406,6 +396,23 @@ public sealed partial class AuditWriter : IAsyncDisposable
         finally
         {
             Volatile.Write(ref _walCheckpointing, 0);
+        }
+    }
+
+    /// <summary>PRAGMA wal_checkpoint(PASSIVE) on <paramref name="connection"/>; a failure is logged, never thrown.</summary>
+    private bool PassiveCheckpoint(SqliteConnection connection)
+    {
+        try
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+            command.ExecuteNonQuery();
+            return true;
+        }
+        catch (SqliteException e)
+        {
+            Log.WalCheckpointFailed(_logger, e);
+            return false;
         }
     }
 
