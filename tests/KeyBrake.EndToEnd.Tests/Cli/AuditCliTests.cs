@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using KeyBrake.Audit;
@@ -71,18 +70,12 @@ public sealed class AuditCliTests : IAsyncLifetime
     {
         var data = Directory.CreateTempSubdirectory("keybrake-restart-").FullName;
         var (proxyPort, adminPort) = (FreePort.Next(), FreePort.Next());
-        var settings = new Dictionary<string, string?>
-        {
-            ["Kestrel:Endpoints:Proxy:Url"] = $"http://127.0.0.1:{proxyPort}",
-            ["Kestrel:Endpoints:Admin:Url"] = $"http://127.0.0.1:{adminPort}",
-        };
-        using var proxy = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{proxyPort}") };
-        var first = await KeyBrakeHost.StartAsync(_vendor, settings, dataDirectory: data, keepData: true);
-        var token = await CreateKeyAsync(adminPort, "restart-run");
-        await using var tail = CliProcess.Start($"http://127.0.0.1:{adminPort}", ["audit", "tail", "--label", "restart-run", "--after-seq", "0", "--json"]);
+        var first = await KeyBrakeHost.StartAsync(_vendor, dataDirectory: data, keepData: true, proxyPort: proxyPort, adminPort: adminPort);
+        var (_, token) = await first.CreateKeyAsync("restart-run", "stripe", ["GET /v1/customers/*"]);
+        await using var tail = CliProcess.Start(first.AdminUrl, ["audit", "tail", "--label", "restart-run", "--after-seq", "0", "--json"]);
         Assert.Contains("key.created", await tail.NextLineAsync());
-        await CallAsync(proxy, token, "/stripe/v1/customers/cus_1");
-        var seen = new List<long> { };
+        await CallAsync(first, token, "/stripe/v1/customers/cus_1");
+        var seen = new List<long>();
         for (var i = 0; i < 2; i++)
         {
             seen.Add(Seq(await tail.NextLineAsync()));
@@ -90,18 +83,30 @@ public sealed class AuditCliTests : IAsyncLifetime
 
         await first.DisposeAsync();
         await WaitForAsync(() => tail.Stderr.Contains("reconnecting", StringComparison.Ordinal));
-        await using var second = await KeyBrakeHost.StartAsync(_vendor, settings, dataDirectory: data);
-        await CallAsync(proxy, token, "/stripe/v1/customers/cus_2");
+        // Entries written while the tail cannot reach the admin API (this host's admin listener is elsewhere): a tail
+        // that resumed at the head instead of after its last seq would never show them.
+        await using (var unseen = await KeyBrakeHost.StartAsync(_vendor, dataDirectory: data, keepData: true, proxyPort: proxyPort))
+        {
+            await CallAsync(unseen, token, "/stripe/v1/customers/cus_2");
+            await unseen.AuditFlushedAsync();
+        }
+        await using var second = await KeyBrakeHost.StartAsync(_vendor, dataDirectory: data, proxyPort: proxyPort, adminPort: adminPort);
+        for (var i = 0; i < 2; i++)
+        {
+            seen.Add(Seq(await tail.NextLineAsync(TimeSpan.FromSeconds(45))));
+        }
+        await CallAsync(second, token, "/stripe/v1/customers/cus_3");
         for (var i = 0; i < 2; i++)
         {
             seen.Add(Seq(await tail.NextLineAsync(TimeSpan.FromSeconds(45))));
         }
 
-        // Restart entries of other types may sit between them, but this run's entries come once each, in order.
+        // This run's entries come once each, in order, none skipped: the two written while the tail was away included.
         Assert.Equal(seen.Order(), seen);
         Assert.Equal(seen.Distinct().Count(), seen.Count);
-        Assert.Equal(4, seen.Count);
+        Assert.Equal(6, seen.Count);
         Assert.Contains("cus_2", tail.Stdout);
+        Assert.Contains("cus_3", tail.Stdout);
     }
 
     [Fact]
@@ -263,22 +268,10 @@ public sealed class AuditCliTests : IAsyncLifetime
         using var response = await _host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, path, token));
     }
 
-    private static async Task CallAsync(HttpClient proxy, string token, string path)
+    private static async Task CallAsync(KeyBrakeHost host, string token, string path)
     {
-        using var response = await proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, path, token));
+        using var response = await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, path, token));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-    }
-
-    private static async Task<string> CreateKeyAsync(int adminPort, string label)
-    {
-        using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}") };
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", KeyBrakeHost.AdminToken);
-        using var response = await admin.PostAsync("/v1/keys", new StringContent(
-            $$"""{"label":"{{label}}","vendor":"stripe","allowed_endpoints":["GET /v1/customers/*"],"daily_usd_cap":5,"expires_in":"1h"}""",
-            System.Text.Encoding.UTF8, "application/json"));
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, body);
-        return JsonNode.Parse(body)!["token"]!.GetValue<string>();
     }
 
     private static long Seq(string line) => JsonNode.Parse(line)!["seq"]!.GetValue<long>();

@@ -36,7 +36,7 @@ public sealed class RunCommandTests : HostedTest, IDisposable
         Assert.Equal(env["KEYBRAKE_TOKEN"], env["STRIPE_API_KEY"]);
         Assert.Equal($"{Host.ProxyUrl}/stripe", env["KEYBRAKE_BASE_URL"]);
         Assert.False(env.ContainsKey("KEYBRAKE_ADMIN_TOKEN"), "the run must not inherit the operator's principal token");
-        Assert.Equal("active", await StatusAsync(env["KEYBRAKE_KEY_ID"]));
+        Assert.Equal("active", await Host.KeyStatusAsync(env["KEYBRAKE_KEY_ID"]));
         using (var call = await CallAsync(env, "/v1/customers/cus_1"))
         {
             Assert.Equal(HttpStatusCode.OK, call.StatusCode);
@@ -70,7 +70,7 @@ public sealed class RunCommandTests : HostedTest, IDisposable
         var script = $"trap 'echo {signal} > \"$OUT/got\"; exit {expectedExit}' {signal}; env > \"$OUT/env.txt\"; while true; do sleep 0.05; done";
         await using var run = Run($"agent-run-{signal.ToLowerInvariant()}", script);
         var env = await ChildEnvironmentAsync();
-        Assert.Equal("active", await StatusAsync(env["KEYBRAKE_KEY_ID"]));
+        Assert.Equal("active", await Host.KeyStatusAsync(env["KEYBRAKE_KEY_ID"]));
 
         await run.SignalAsync(signal); // to keybrake only, as an orchestrator stopping the run would
         var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
@@ -112,12 +112,6 @@ public sealed class RunCommandTests : HostedTest, IDisposable
         return (await File.ReadAllLinesAsync(path))
             .Select(l => l.Split('=', 2)).Where(p => p.Length == 2)
             .GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.Last()[1]);
-    }
-
-    private async Task<string> StatusAsync(string keyId)
-    {
-        using var key = JsonDocument.Parse(await Host.Admin.GetStringAsync($"/v1/keys/{keyId}"));
-        return key.RootElement.GetProperty("status").GetString()!;
     }
 
     private static async Task<HttpResponseMessage> CallAsync(Dictionary<string, string> env, string path)

@@ -57,15 +57,18 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
         Action<IServiceCollection>? services = null,
         string? dataDirectory = null,
         bool bootstrapToken = true,
-        bool keepData = false)
+        bool keepData = false,
+        int? proxyPort = null,
+        int? adminPort = null)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("keybrake-e2e-").FullName;
-        var (proxyPort, adminPort, stripePort) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
+        // Fixed ports let a restarted host answer where clients (a CLI tail, an agent) already point.
+        var (proxy, admin, stripePort) = (proxyPort ?? FreePort.Next(), adminPort ?? FreePort.Next(), FreePort.Next());
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = dataDirectory, EnvironmentName = "Testing" });
         var config = new Dictionary<string, string?>
         {
-            ["Kestrel:Endpoints:Proxy:Url"] = $"http://127.0.0.1:{proxyPort}",
-            ["Kestrel:Endpoints:Admin:Url"] = $"http://127.0.0.1:{adminPort}",
+            ["Kestrel:Endpoints:Proxy:Url"] = $"http://127.0.0.1:{proxy}",
+            ["Kestrel:Endpoints:Admin:Url"] = $"http://127.0.0.1:{admin}",
             ["KeyBrake:Storage:Sqlite:Path"] = Path.Combine(dataDirectory, "data", "keybrake.db"),
             ["KeyBrake:Vendors:stripe:Upstream"] = vendor.BaseUrl,
             ["KeyBrake:Vendors:stripe:Port"] = stripePort.ToString(),
@@ -97,7 +100,7 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
         var app = builder.Build();
         app.MapKeyBrake();
         await app.StartAsync();
-        return new KeyBrakeHost(app, dataDirectory, proxyPort, adminPort, stripePort, time) { _keepData = keepData, Logs = logs };
+        return new KeyBrakeHost(app, dataDirectory, proxy, admin, stripePort, time) { _keepData = keepData, Logs = logs };
     }
 
     /// <summary>
@@ -122,6 +125,13 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
         Assert.True(response.IsSuccessStatusCode, body);
         using var json = JsonDocument.Parse(body);
         return (json.RootElement.GetProperty("id").GetString()!, json.RootElement.GetProperty("token").GetString()!);
+    }
+
+    /// <summary>A key's <c>status</c> as the admin API reports it.</summary>
+    public async Task<string> KeyStatusAsync(string id)
+    {
+        using var key = JsonDocument.Parse(await Admin.GetStringAsync($"/v1/keys/{id}"));
+        return key.RootElement.GetProperty("status").GetString()!;
     }
 
     public static HttpRequestMessage ProxyRequest(HttpMethod method, string path, string? token, HttpContent? content = null)

@@ -97,7 +97,7 @@ public sealed partial class DashboardAccessTests : HostedTest
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, revoke.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, bulk.StatusCode);
-        Assert.Equal("active", await StatusAsync(id));
+        Assert.Equal("active", await Host.KeyStatusAsync(id));
     }
 
     [Fact]
@@ -123,11 +123,11 @@ public sealed partial class DashboardAccessTests : HostedTest
         Assert.Equal(HttpStatusCode.Forbidden, operatorVerify.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, noAntiforgery.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, noReason.StatusCode);
-        Assert.Equal("active", await StatusAsync(id));
+        Assert.Equal("active", await Host.KeyStatusAsync(id));
 
         using var revoked = await operatorOnly.PostFormAsync("/?handler=Revoke", "/", ("id", id), ("reason", "done by on-call"));
         Assert.Equal(HttpStatusCode.Redirect, revoked.StatusCode);
-        Assert.Equal("revoked", await StatusAsync(id));
+        Assert.Equal("revoked", await Host.KeyStatusAsync(id));
         using var key = JsonDocument.Parse(await Host.Admin.GetStringAsync($"/v1/keys/{id}"));
         Assert.Equal("principal:oncall", key.RootElement.GetProperty("revoked_by").GetString());
     }
@@ -145,7 +145,7 @@ public sealed partial class DashboardAccessTests : HostedTest
         var page = await browser.Http.GetStringAsync("/");
 
         Assert.Equal(HttpStatusCode.Redirect, kill.StatusCode);
-        Assert.Equal(("revoked", "revoked", "active"), (await StatusAsync(a), await StatusAsync(b), await StatusAsync(other)));
+        Assert.Equal(("revoked", "revoked", "active"), (await Host.KeyStatusAsync(a), await Host.KeyStatusAsync(b), await Host.KeyStatusAsync(other)));
         Assert.Contains("Revoked 2 key(s) with label prefix", page);
     }
 
@@ -165,11 +165,5 @@ public sealed partial class DashboardAccessTests : HostedTest
 
         Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, api.StatusCode);
-    }
-
-    private async Task<string> StatusAsync(string id)
-    {
-        using var key = JsonDocument.Parse(await Host.Admin.GetStringAsync($"/v1/keys/{id}"));
-        return key.RootElement.GetProperty("status").GetString()!;
     }
 }
