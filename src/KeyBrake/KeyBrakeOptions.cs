@@ -31,6 +31,25 @@ internal sealed record SecretsOptions
     public string Provider { get; init; } = "Local";
     public string? KeyVaultUri { get; init; }
     public string CacheTtl { get; init; } = "5m";
+
+    /// <summary>
+    /// How long past its TTL a cached value may still be used while the vault cannot be read (stale-while-failing);
+    /// after that, 503 <c>secret_unavailable</c>. <c>0</c> = never serve a stale value.
+    /// </summary>
+    public string MaxStale { get; init; } = "15m";
+
+    /// <summary>Key Vault reads: the time-out of one attempt, the retries after it (429, 5xx, network, time-out).</summary>
+    public string ReadTimeout { get; init; } = "3s";
+    public int ReadRetries { get; init; } = 2;
+
+    /// <summary>How long the circuit stays open (reads fail at once, stale values are served) once Key Vault keeps failing.</summary>
+    public string BreakDuration { get; init; } = "30s";
+
+    /// <summary>
+    /// SecretClient's check that Key Vault's authentication challenge names the vault's own domain. Turn off only for a
+    /// vault reached through a custom domain (or a local stand-in); the token is then requested for the challenge's resource.
+    /// </summary>
+    public bool VerifyChallengeResource { get; init; } = true;
     public Dictionary<string, string> Local { get; init; } = new(StringComparer.Ordinal);
 }
 

@@ -52,10 +52,7 @@ internal sealed partial class KeyBrakeOptionsValidator : IValidateOptions<KeyBra
         {
             errors.Add($"KeyBrake:Secrets:KeyVaultUri: '{options.Secrets.KeyVaultUri}' must be an https vault URI when the provider is AzureKeyVault.");
         }
-        if (!Duration.TryParseConfig(options.Secrets.CacheTtl, out _))
-        {
-            errors.Add($"KeyBrake:Secrets:CacheTtl: '{options.Secrets.CacheTtl}' is not a duration.");
-        }
+        ValidateSecrets(options.Secrets, errors);
         var maxOk = Duration.TryParseConfig(options.Keys.MaxTtl, out var maxTtl) && maxTtl > TimeSpan.Zero;
         if (!maxOk)
         {
@@ -114,6 +111,28 @@ internal sealed partial class KeyBrakeOptionsValidator : IValidateOptions<KeyBra
             {
                 errors.Add($"KeyBrake:Pricing:{name}: {micros} must be 0-1000000000 micro-USD.");
             }
+        }
+    }
+
+    private static void ValidateSecrets(SecretsOptions secrets, List<string> errors)
+    {
+        foreach (var (name, text) in new[] { ("CacheTtl", secrets.CacheTtl), ("MaxStale", secrets.MaxStale) })
+        {
+            if (!Duration.TryParseConfig(text, out _))
+            {
+                errors.Add($"KeyBrake:Secrets:{name}: '{text}' is not a duration.");
+            }
+        }
+        foreach (var (name, text) in new[] { ("ReadTimeout", secrets.ReadTimeout), ("BreakDuration", secrets.BreakDuration) })
+        {
+            if (!Duration.TryParseConfig(text, out var value) || value < TimeSpan.FromMilliseconds(500) || value > TimeSpan.FromMinutes(10))
+            {
+                errors.Add($"KeyBrake:Secrets:{name}: '{text}' must be a duration between 500 ms and 10m.");
+            }
+        }
+        if (secrets.ReadRetries is < 0 or > 10)
+        {
+            errors.Add($"KeyBrake:Secrets:ReadRetries: {secrets.ReadRetries} must be between 0 and 10.");
         }
     }
 

@@ -21,7 +21,11 @@ public sealed class KeyBrakeOptionsValidatorTests
                 ["Stripe"] = new() { Upstream = "ftp://x", SecretName = "", Auth = "Digest", Port = 70000 },
                 ["v1"] = new() { Upstream = "https://api.example.com/base", SecretName = "s", Auth = "Bearer" },
             },
-            Secrets = new() { Provider = "AzureKeyVault", KeyVaultUri = "http://vault", CacheTtl = "soon" },
+            Secrets = new()
+            {
+                Provider = "AzureKeyVault", KeyVaultUri = "http://vault", CacheTtl = "soon", MaxStale = "later",
+                ReadTimeout = "00:00:00.1", ReadRetries = 11, BreakDuration = "1h",
+            },
             Keys = new() { MaxTtl = "0s", DefaultTtl = "1h" },
             Proxy = new() { MaxBodyBytes = 0 },
             Admin = new() { BootstrapToken = "short" },
@@ -39,7 +43,8 @@ public sealed class KeyBrakeOptionsValidatorTests
         foreach (var expected in new[]
         {
             "Vendors:Stripe: vendor names", "Vendors:Stripe:Upstream", "Vendors:Stripe:SecretName", "Vendors:Stripe:Auth",
-            "Vendors:Stripe:Port", "Vendors:v1: vendor names", "Vendors:v1:Upstream", "KeyVaultUri", "CacheTtl", "MaxTtl",
+            "Vendors:Stripe:Port", "Vendors:v1: vendor names", "Vendors:v1:Upstream", "KeyVaultUri", "CacheTtl", "Secrets:MaxStale",
+            "Secrets:ReadTimeout", "Secrets:ReadRetries", "Secrets:BreakDuration", "MaxTtl",
             "MaxBodyBytes", "BootstrapToken", "Audit:CheckpointEvery", "Audit:CheckpointInterval", "Audit:CommitTimeout",
             "Audit:QueueCapacity", "Audit:MaxBatch", "Audit:Synchronous", "Audit:SigningKeySecretName", "Audit:AcknowledgeBrokenChainAt",
         })

@@ -14,19 +14,35 @@ internal static class SecretsServiceCollectionExtensions
         {
             // Managed / workload identity in production; replaceable (tests bring their own client and credential).
             services.TryAddSingleton<TokenCredential>(_ => new DefaultAzureCredential());
-            services.TryAddSingleton(sp => new SecretClient(
-                new Uri(sp.GetRequiredService<IOptions<KeyBrakeOptions>>().Value.Secrets.KeyVaultUri!),
-                sp.GetRequiredService<TokenCredential>()));
-            services.TryAddKeyedSingleton<ISecretStore, AzureKeyVaultSecretStore>("provider");
+            services.TryAddSingleton(sp =>
+            {
+                var secrets = sp.GetRequiredService<IOptions<KeyBrakeOptions>>().Value.Secrets;
+                var options = new SecretClientOptions { DisableChallengeResourceVerification = !secrets.VerifyChallengeResource };
+                options.Retry.MaxRetries = 0; // KeyVaultResilience retries, honouring Retry-After, behind its breaker
+                options.Retry.NetworkTimeout = Duration.ParseConfig(secrets.ReadTimeout);
+                return new SecretClient(new Uri(secrets.KeyVaultUri!), sp.GetRequiredService<TokenCredential>(), options);
+            });
+            services.TryAddKeyedSingleton<ISecretStore>("provider", (sp, _) => new AzureKeyVaultSecretStore(
+                sp.GetRequiredService<SecretClient>(),
+                KeyVaultResilience.Build(
+                    sp.GetRequiredService<IOptions<KeyBrakeOptions>>().Value.Secrets,
+                    sp.GetRequiredService<TimeProvider>(),
+                    sp.GetRequiredService<ILoggerFactory>().CreateLogger("KeyBrake.Secrets.KeyVault"))));
         }
         else
         {
             services.TryAddKeyedSingleton<ISecretStore, LocalSecretStore>("provider");
         }
-        services.TryAddSingleton<ISecretStore>(sp => new CachingSecretStore(
-            sp.GetRequiredKeyedService<ISecretStore>("provider"),
-            sp.GetRequiredService<TimeProvider>(),
-            Duration.ParseConfig(sp.GetRequiredService<IOptions<KeyBrakeOptions>>().Value.Secrets.CacheTtl)));
+        services.TryAddSingleton<ISecretStore>(sp =>
+        {
+            var secrets = sp.GetRequiredService<IOptions<KeyBrakeOptions>>().Value.Secrets;
+            return new CachingSecretStore(
+                sp.GetRequiredKeyedService<ISecretStore>("provider"),
+                sp.GetRequiredService<TimeProvider>(),
+                Duration.ParseConfig(secrets.CacheTtl),
+                Duration.ParseConfig(secrets.MaxStale),
+                sp.GetRequiredService<ILogger<CachingSecretStore>>());
+        });
         return services;
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -19,20 +18,15 @@ public sealed class CrashRecoveryTests
     {
         await using var vendor = await FakeVendor.StartAsync();
         var data = Directory.CreateTempSubdirectory("keybrake-crash-").FullName;
-        var (proxyPort, adminPort) = (FreePort.Next(), FreePort.Next());
-        using var child = StartChild(vendor, data, proxyPort, adminPort);
-        using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}") };
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", KeyBrakeHost.AdminToken);
-        await WaitUntilServingAsync(admin, child);
-        using var created = await admin.PostAsJsonAsync("/v1/keys", new
+        await using var child = await KeyBrakeProcess.StartAsync(vendor, new()
         {
-            label = "crash-run", vendor = "stripe", allowed_endpoints = new[] { "POST /v1/payment_intents" }, daily_usd_cap = 100_000, expires_in = "1h",
-        });
-        var createdKey = await created.Content.ReadFromJsonAsync<JsonElement>();
-        var token = createdKey.GetProperty("token").GetString()!;
+            ["KeyBrake__Audit__CheckpointEvery"] = "100",
+            ["Logging__LogLevel__Default"] = "Warning",
+        }, data);
+        var (keyId, token) = await child.CreateKeyAsync("crash-run", "stripe", ["POST /v1/payment_intents"], cap: 100_000);
 
         using var load = new CancellationTokenSource();
-        using var proxy = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{proxyPort}") };
+        var proxy = child.Proxy;
         var next = 0;
         var workers = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
         {
@@ -55,8 +49,7 @@ public sealed class CrashRecoveryTests
         {
             await Task.Delay(10);
         }
-        child.Kill(); // SIGKILL: no shutdown, no flush
-        await child.WaitForExitAsync();
+        await child.KillAsync(); // SIGKILL: no shutdown, no flush
         await load.CancelAsync();
         await Task.WhenAll(workers);
         var received = vendor.Received.Select(r => long.Parse(r.Body.Split('&')[0]["amount=".Length..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
@@ -69,7 +62,7 @@ public sealed class CrashRecoveryTests
             .Where(e => (string)e["type"]! == "proxy.request")
             .Select(e => (long)e["details"]!["amount_minor"]!)
             .ToHashSet();
-        var key = await restarted.Admin.GetFromJsonAsync<JsonElement>($"/v1/keys/{createdKey.GetProperty("id").GetString()}");
+        var key = await restarted.Admin.GetFromJsonAsync<JsonElement>($"/v1/keys/{keyId}");
         using var after = await restarted.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token,
             new StringContent("amount=1&currency=usd", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded")));
 
@@ -80,59 +73,5 @@ public sealed class CrashRecoveryTests
         // Every recorded reservation counts after the crash: answered ones settled, the others in doubt.
         Assert.Equal(recorded.Sum() / 100m, key.GetProperty("spent_today_usd").GetDecimal());
         Assert.Equal(System.Net.HttpStatusCode.OK, after.StatusCode); // the tail check passed: proxying resumes
-    }
-
-    private static Process StartChild(FakeVendor vendor, string data, int proxyPort, int adminPort)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = data,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "KeyBrake.dll"));
-        foreach (var (key, value) in new Dictionary<string, string>
-        {
-            ["Kestrel:Endpoints:Proxy:Url"] = $"http://127.0.0.1:{proxyPort}",
-            ["Kestrel:Endpoints:Admin:Url"] = $"http://127.0.0.1:{adminPort}",
-            ["KeyBrake:Storage:Sqlite:Path"] = Path.Combine(data, "data", "keybrake.db"),
-            ["KeyBrake:Admin:BootstrapToken"] = KeyBrakeHost.AdminToken,
-            ["KeyBrake:Vendors:stripe:Upstream"] = vendor.BaseUrl,
-            ["KeyBrake:Secrets:Local:stripe-api-key"] = KeyBrakeHost.StripeSecret,
-            ["KeyBrake:Audit:CheckpointEvery"] = "100",
-            ["Logging:LogLevel:Default"] = "Warning",
-        })
-        {
-            start.ArgumentList.Add($"--{key}={value}");
-        }
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task WaitUntilServingAsync(HttpClient admin, Process child)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            Assert.False(child.HasExited, $"KeyBrake exited with {(child.HasExited ? child.ExitCode : 0)}");
-            try
-            {
-                using var health = await admin.GetAsync("/healthz");
-                if (health.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        Assert.Fail("KeyBrake did not start within 60 s");
     }
 }

@@ -10,7 +10,7 @@ namespace KeyBrake.EndToEnd.Tests.Support;
 /// </summary>
 internal sealed class CliProcess : IAsyncDisposable
 {
-    private static readonly string CliDll = FindCli();
+    private static readonly string CliDll = BuiltOutput.Dll("KeyBrake.Cli", "keybrake.dll");
     private readonly Process _process;
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
     private readonly StringBuilder _stdout = new();
@@ -133,20 +133,5 @@ internal sealed class CliProcess : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
-    }
-
-    private static string FindCli()
-    {
-        // Same configuration as this test assembly: bin/<Configuration>/net10.0/.
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "KeyBrake.sln")))
-            {
-                var dll = Path.Combine(dir.FullName, "src", "KeyBrake.Cli", "bin", configuration, "net10.0", "keybrake.dll");
-                return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} is missing: build the solution first");
-            }
-        }
-        throw new InvalidOperationException("KeyBrake.sln not found above " + AppContext.BaseDirectory);
     }
 }

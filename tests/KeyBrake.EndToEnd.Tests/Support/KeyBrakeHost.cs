@@ -111,9 +111,13 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
         Services.GetRequiredService<KeyBrake.Audit.AuditLog>().Writer.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
     /// <summary>Issues a key through the admin API and returns (id, token).</summary>
-    public async Task<(string Id, string Token)> CreateKeyAsync(string label, string vendor, string[] allowed, decimal cap = 100, string ttl = "1h")
+    public Task<(string Id, string Token)> CreateKeyAsync(string label, string vendor, string[] allowed, decimal cap = 100, string ttl = "1h") =>
+        CreateKeyAsync(Admin, label, vendor, allowed, cap, ttl);
+
+    /// <summary>Issues a key through an admin client (this host's or a <see cref="KeyBrakeProcess"/>'s).</summary>
+    public static async Task<(string Id, string Token)> CreateKeyAsync(HttpClient admin, string label, string vendor, string[] allowed, decimal cap, string ttl)
     {
-        using var response = await Admin.PostAsJsonAsync("/v1/keys", new
+        using var response = await admin.PostAsJsonAsync("/v1/keys", new
         {
             label,
             vendor,

@@ -15,20 +15,26 @@ namespace KeyBrake.EndToEnd.Tests.Support;
 /// <summary>
 /// A local stand-in for the Key Vault secrets REST API over HTTPS on loopback, with a self-signed certificate made
 /// here: an unauthenticated request gets Key Vault's 401 Bearer challenge, an authenticated
-/// <c>GET /secrets/{name}[/{version}]</c> gets the current version. Secrets can be rotated and the vault taken down.
+/// <c>GET /secrets/{name}[/{version}]</c> gets the current version. Secrets can be rotated; the vault can answer
+/// errors (with Retry-After), hang, or go down and come back on the same port. It also serves the App Service managed
+/// identity token endpoint (<c>IDENTITY_ENDPOINT</c>), so a KeyBrake child process authenticates with the real
+/// <c>DefaultAzureCredential</c> (see <see cref="ChildProcessEnvironment"/>).
 /// </summary>
 internal sealed class KeyVaultStandIn : IAsyncDisposable
 {
     public const string AccessToken = "kv-test-access-token";
+    public const string IdentityHeader = "kv-test-identity-header";
 
-    private readonly WebApplication _app;
     private readonly X509Certificate2 _certificate;
     private readonly ConcurrentDictionary<string, (string Value, int Version)> _secrets = new();
+    private readonly ConcurrentQueue<(int Status, string? RetryAfter)> _failures = new();
+    private readonly int _port;
+    private WebApplication? _app;
 
-    private KeyVaultStandIn(WebApplication app, X509Certificate2 certificate, int port)
+    private KeyVaultStandIn(X509Certificate2 certificate, int port)
     {
-        _app = app;
         _certificate = certificate;
+        _port = port;
         VaultUri = new Uri($"https://127.0.0.1:{port}/");
     }
 
@@ -36,24 +42,82 @@ internal sealed class KeyVaultStandIn : IAsyncDisposable
 
     public int ChallengesSent;
     public int SecretReads;
+    /// <summary>Every request to the secrets API, answered or not (a read refused by a fault counts too).</summary>
+    public int Requests;
+
+    /// <summary>When each request to the secrets API arrived.</summary>
+    public ConcurrentQueue<DateTimeOffset> RequestTimes { get; } = new();
+    public int TokensIssued;
 
     /// <summary>When set, every request answers this status (e.g. 500 or 503) instead.</summary>
     public int? FailWith { get; set; }
 
+    /// <summary>When set, secret reads never answer (until the client gives up).</summary>
+    public bool Hang { get; set; }
+
     public static async Task<KeyVaultStandIn> StartAsync()
     {
-        var port = FreePort.Next();
-        var certificate = CreateCertificate();
+        var vault = new KeyVaultStandIn(CreateCertificate(), FreePort.Next());
+        await vault.StartListeningAsync();
+        return vault;
+    }
+
+    /// <summary>The next <paramref name="count"/> secret reads answer <paramref name="status"/> (with Retry-After, if given).</summary>
+    public void FailNext(int count, int status, string? retryAfter = null)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            _failures.Enqueue((status, retryAfter));
+        }
+    }
+
+    public void ClearFailures() => _failures.Clear();
+
+    /// <summary>Takes the vault off the network: connections are refused until <see cref="StartListeningAsync"/>.</summary>
+    public async Task GoDownAsync()
+    {
+        if (_app is { } app)
+        {
+            _app = null;
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    public async Task StartListeningAsync()
+    {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, listen => listen.UseHttps(certificate)));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, _port, listen => listen.UseHttps(_certificate)));
         var app = builder.Build();
-        KeyVaultStandIn? vault = null;
-        app.MapGet("/secrets/{name}/{version?}", (HttpContext context, string name) => vault!.Handle(context, name));
-        vault = new KeyVaultStandIn(app, certificate, port);
+        app.MapGet("/secrets/{name}/{version?}", (HttpContext context, string name) => HandleAsync(context, name));
+        app.MapGet("/msi/token", IssueToken);
         await app.StartAsync();
-        return vault;
+        _app = app;
+    }
+
+    /// <summary>
+    /// What a KeyBrake child process needs to use this vault through DefaultAzureCredential: the managed identity
+    /// endpoint (App Service style), only that credential in the chain, and this vault's certificate as the trusted root.
+    /// The challenge names vault.azure.net while the vault is 127.0.0.1, so the domain check is off (as for a vault
+    /// behind a custom domain); nothing else differs from production.
+    /// </summary>
+    public Dictionary<string, string?> ChildProcessEnvironment(string directory)
+    {
+        var pem = Path.Combine(directory, "kv-stand-in-root.pem");
+        File.WriteAllText(pem, _certificate.ExportCertificatePem());
+        return new()
+        {
+            ["IDENTITY_ENDPOINT"] = new Uri(VaultUri, "msi/token").ToString(),
+            ["IDENTITY_HEADER"] = IdentityHeader,
+            ["AZURE_TOKEN_CREDENTIALS"] = "ManagedIdentityCredential",
+            ["SSL_CERT_FILE"] = pem,
+            ["SSL_CERT_DIR"] = directory,
+            ["KeyBrake__Secrets__Provider"] = "AzureKeyVault",
+            ["KeyBrake__Secrets__KeyVaultUri"] = VaultUri.ToString(),
+            ["KeyBrake__Secrets__VerifyChallengeResource"] = "false",
+        };
     }
 
     public void SetSecret(string name, string value) =>
@@ -75,8 +139,26 @@ internal sealed class KeyVaultStandIn : IAsyncDisposable
         return new SecretClient(VaultUri, new StaticCredential(), options);
     }
 
-    private IResult Handle(HttpContext context, string name)
+    private IResult IssueToken(HttpContext context)
     {
+        if (context.Request.Headers["X-IDENTITY-HEADER"].ToString() != IdentityHeader)
+        {
+            return Results.Json(new { error = "invalid_request", error_description = "X-IDENTITY-HEADER is missing or wrong" }, statusCode: 400);
+        }
+        Interlocked.Increment(ref TokensIssued);
+        return Results.Json(new
+        {
+            access_token = AccessToken,
+            expires_on = TimeProvider.System.GetUtcNow().AddHours(1).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            resource = context.Request.Query["resource"].ToString(),
+            token_type = "Bearer",
+        });
+    }
+
+    private async Task<IResult> HandleAsync(HttpContext context, string name)
+    {
+        Interlocked.Increment(ref Requests);
+        RequestTimes.Enqueue(TimeProvider.System.GetUtcNow());
         if (FailWith is { } status)
         {
             return Results.Json(new { error = new { code = "ServiceUnavailable", message = "stand-in failure" } }, statusCode: status);
@@ -89,6 +171,19 @@ internal sealed class KeyVaultStandIn : IAsyncDisposable
             return Results.Json(new { error = new { code = "Unauthorized", message = "Request is missing a Bearer or PoP token." } }, statusCode: 401);
         }
         Interlocked.Increment(ref SecretReads);
+        if (Hang)
+        {
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            return Results.Empty;
+        }
+        if (_failures.TryDequeue(out var failure))
+        {
+            if (failure.RetryAfter is not null)
+            {
+                context.Response.Headers.RetryAfter = failure.RetryAfter;
+            }
+            return Results.Json(new { error = new { code = failure.Status == 429 ? "Throttled" : "InternalServerError", message = "stand-in failure" } }, statusCode: failure.Status);
+        }
         if (!_secrets.TryGetValue(name, out var secret))
         {
             return Results.Json(new { error = new { code = "SecretNotFound", message = $"A secret with (name/id) {name} was not found in this key vault." } }, statusCode: 404);
@@ -114,8 +209,7 @@ internal sealed class KeyVaultStandIn : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await GoDownAsync();
         _certificate.Dispose();
     }
 
