@@ -7,7 +7,7 @@ namespace KeyBrake;
 /// The error body KeyBrake itself produces (SPEC §4), shaped like the vendors' own so their SDKs surface it:
 /// <c>{"error":{"type":"keybrake_error","code":…,"message":…,"request_id":…,"retryable":…}}</c>.
 /// </summary>
-internal sealed class KeyBrakeError(int status, string code, string message, Action<Utf8JsonWriter>? extra = null) : IResult
+internal sealed class KeyBrakeError(int status, string code, string message, Action<Utf8JsonWriter>? extra = null, bool? retryable = null) : IResult
 {
     // Error messages quote paths and patterns; keep & ' + readable rather than \u-escaped.
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -32,7 +32,7 @@ internal sealed class KeyBrakeError(int status, string code, string message, Act
             writer.WriteString("code", code);
             writer.WriteString("message", message);
             writer.WriteString("request_id", RequestIds.Of(context));
-            writer.WriteBoolean("retryable", IsRetryable(code));
+            writer.WriteBoolean("retryable", retryable ?? IsRetryable(code));
             extra?.Invoke(writer);
             writer.WriteEndObject();
             writer.WriteEndObject();

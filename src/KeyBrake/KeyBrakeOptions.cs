@@ -24,6 +24,12 @@ internal sealed record VendorOptions
     /// <summary><c>Bearer</c> (Stripe, Resend) or <c>Basic</c> (Twilio: <c>AccountSid:secret</c>).</summary>
     public string? Auth { get; init; }
     public string? AccountSid { get; init; }
+
+    /// <summary>How long connecting to the upstream (TCP and TLS) may take before the call is 502 <c>upstream_unreachable</c>.</summary>
+    public string ConnectTimeout { get; init; } = "10s";
+
+    /// <summary>How long the upstream may stay silent before 504 <c>upstream_timeout</c>; unset = <c>KeyBrake:Proxy:UpstreamTimeout</c>.</summary>
+    public string? ResponseTimeout { get; init; }
 }
 
 internal sealed record SecretsOptions

@@ -38,6 +38,14 @@ internal sealed partial class KeyBrakeOptionsValidator : IValidateOptions<KeyBra
             {
                 errors.Add($"{at}:Auth: '{v.Auth}' must be Bearer or Basic.");
             }
+            if (!Duration.TryParseConfig(v.ConnectTimeout, out var connect) || connect <= TimeSpan.Zero || connect > TimeSpan.FromMinutes(5))
+            {
+                errors.Add($"{at}:ConnectTimeout: '{v.ConnectTimeout}' must be a positive duration of at most 5m.");
+            }
+            if (v.ResponseTimeout is not null && (!Duration.TryParseConfig(v.ResponseTimeout, out var silence) || silence <= TimeSpan.Zero))
+            {
+                errors.Add($"{at}:ResponseTimeout: '{v.ResponseTimeout}' must be a positive duration.");
+            }
             if (v.Port is { } port && (port is < 1 or > 65535 || !ports.Add(port)))
             {
                 errors.Add($"{at}:Port: {port} must be 1-65535 and used by one vendor only.");

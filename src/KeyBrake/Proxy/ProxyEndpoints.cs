@@ -12,6 +12,7 @@ internal static class ProxyEndpoints
         // Built from the validated options when YARP first asks, so bad configuration fails validation, not here.
         services.AddSingleton<IProxyConfigProvider>(sp => FromOptions(sp.GetRequiredService<IOptions<KeyBrakeOptions>>().Value));
         services.AddReverseProxy().AddTransforms<VendorCredentialTransform>();
+        services.AddSingleton<IForwarderHttpClientFactory, VendorHttpClientFactory>();
         return services;
     }
 
@@ -28,7 +29,6 @@ internal static class ProxyEndpoints
 
     private static InMemoryConfigProvider FromOptions(KeyBrakeOptions options)
     {
-        var request = new ForwarderRequestConfig { ActivityTimeout = Duration.ParseConfig(options.Proxy.UpstreamTimeout) };
         return new InMemoryConfigProvider(
             [.. options.Vendors.Keys.Select(vendor => new RouteConfig
             {
@@ -40,8 +40,24 @@ internal static class ProxyEndpoints
             [.. options.Vendors.Select(vendor => new ClusterConfig
             {
                 ClusterId = vendor.Key,
-                HttpRequest = request,
+                HttpRequest = new ForwarderRequestConfig
+                {
+                    ActivityTimeout = Duration.ParseConfig(vendor.Value.ResponseTimeout ?? options.Proxy.UpstreamTimeout),
+                },
                 Destinations = new Dictionary<string, DestinationConfig> { ["upstream"] = new() { Address = vendor.Value.Upstream! } },
             })]);
+    }
+}
+
+/// <summary>YARP's upstream handler, with each vendor's <c>ConnectTimeout</c> (the cluster id is the vendor name).</summary>
+internal sealed class VendorHttpClientFactory(IOptions<KeyBrakeOptions> options) : ForwarderHttpClientFactory
+{
+    protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
+    {
+        base.ConfigureHandler(context, handler);
+        if (options.Value.Vendors.TryGetValue(context.ClusterId, out var vendor))
+        {
+            handler.ConnectTimeout = Duration.ParseConfig(vendor.ConnectTimeout);
+        }
     }
 }

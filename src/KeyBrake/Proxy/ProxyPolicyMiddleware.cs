@@ -248,8 +248,12 @@ internal sealed partial class ProxyPolicyMiddleware(
                 ForwarderError.RequestTimedOut => new KeyBrakeError(StatusCodes.Status504GatewayTimeout, "upstream_timeout",
                     $"{call.Vendor} did not answer in time; the call may or may not have been executed."),
                 ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => null, // the agent went away
+                // No connection was made: nothing was sent, a retry is safe.
+                _ when NeverConnected(failure.Exception) => new KeyBrakeError(StatusCodes.Status502BadGateway, "upstream_unreachable",
+                    $"{call.Vendor} could not be reached; nothing was sent to {call.Vendor}.", retryable: true),
+                // The connection broke after the request went out: it may have executed, a blind retry could repeat it.
                 _ => new KeyBrakeError(StatusCodes.Status502BadGateway, "upstream_unreachable",
-                    $"{call.Vendor} could not be reached ({failure.Error})."),
+                    $"The connection to {call.Vendor} broke ({failure.Error}); the call may or may not have been executed.", retryable: false),
             };
             if (error is not null)
             {
@@ -259,6 +263,18 @@ internal sealed partial class ProxyPolicyMiddleware(
             }
         }
         await audit.RecordResponseAsync(context, call, settled, outcome);
+    }
+
+    private static bool NeverConnected(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError })
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static partial class Log

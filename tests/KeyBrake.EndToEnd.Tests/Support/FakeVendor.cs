@@ -49,6 +49,11 @@ internal sealed class FakeVendor : IAsyncDisposable
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
                 body);
             vendor!._received.Enqueue(request);
+            if (vendor.ResetConnections)
+            {
+                context.Abort(); // a TCP reset after the request arrived: it may or may not have been executed
+                return;
+            }
             if (vendor.Delay > TimeSpan.Zero)
             {
                 await Task.Delay(vendor.Delay, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -69,6 +74,9 @@ internal sealed class FakeVendor : IAsyncDisposable
 
     /// <summary>How long the vendor waits before answering (a hanging vendor, for time-outs).</summary>
     public TimeSpan Delay { get; set; }
+
+    /// <summary>When set, the connection is reset once a request has been received, with no answer.</summary>
+    public bool ResetConnections { get; set; }
 
     public void Clear() => _received.Clear();
 
