@@ -67,6 +67,12 @@ internal static class KeyBrakeHostExtensions
             .Bind(builder.Configuration.GetSection(KeyBrakeOptions.Section));
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<KeyBrakeOptions>, KeyBrakeOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
+        // Graceful shutdown: the server stops first (refuses new connections, drains in-flight calls), then the
+        // audit log's hosted service flushes the writer and takes a last checkpoint.
+        // Read raw (a bad value is reported by validation with the rest, not thrown here while the host is built).
+        var configuration = builder.Configuration;
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout =
+            Duration.TryParseConfig(configuration["KeyBrake:Proxy:DrainTimeout"], out var drain) && drain > TimeSpan.Zero ? drain : TimeSpan.FromSeconds(30));
 
         var listeners = ListenerMap.FromConfiguration(builder.Configuration);
         builder.Configuration.AddInMemoryCollection(listeners.VendorEndpointConfiguration());

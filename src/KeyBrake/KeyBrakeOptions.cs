@@ -71,6 +71,12 @@ internal sealed record SqliteStorageOptions
 
 internal sealed record AdminOptions
 {
+    /// <summary>
+    /// Accept a plain-http admin listener on a non-loopback address (e.g. a pod IP for Kubernetes probes) because the
+    /// network in front of it is restricted (a NetworkPolicy, a service mesh with mTLS). Off: such a listener is an error.
+    /// </summary>
+    public bool AllowPlaintextNonLoopback { get; init; }
+
     public string? BootstrapToken { get; init; }
 }
 
@@ -87,6 +93,12 @@ internal sealed record ProxyOptions
 
     /// <summary>How long the upstream may stay silent before the call is 504 <c>upstream_timeout</c>.</summary>
     public string UpstreamTimeout { get; init; } = "100s";
+
+    /// <summary>
+    /// On SIGTERM: how long in-flight calls may take to finish (settle, write <c>proxy.response</c>) before the process
+    /// stops anyway. New connections are refused from the first moment; the audit writer is flushed after the drain.
+    /// </summary>
+    public string DrainTimeout { get; init; } = "30s";
 }
 
 internal sealed record AuditOptions

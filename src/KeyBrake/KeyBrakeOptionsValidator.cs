@@ -5,10 +5,11 @@ using Microsoft.Extensions.Options;
 namespace KeyBrake;
 
 /// <summary>Cross-field rules; a bad configuration stops the process with every error listed.</summary>
-internal sealed partial class KeyBrakeOptionsValidator : IValidateOptions<KeyBrakeOptions>
+internal sealed partial class KeyBrakeOptionsValidator(IConfiguration? configuration = null) : IValidateOptions<KeyBrakeOptions>
 {
-    // Names that would shadow admin routes if they were also vendor prefixes.
-    private static readonly HashSet<string> ReservedNames = ["v1", "healthz", "readyz", "dashboard"];
+    /// <summary>The vendors KeyBrake knows how to authenticate and price (SPEC §4–§5).</summary>
+    public static readonly HashSet<string> KnownVendors = ["stripe", "twilio", "resend"];
+
 
     public ValidateOptionsResult Validate(string? name, KeyBrakeOptions options)
     {
@@ -21,9 +22,9 @@ internal sealed partial class KeyBrakeOptionsValidator : IValidateOptions<KeyBra
         foreach (var (vendor, v) in options.Vendors)
         {
             var at = $"KeyBrake:Vendors:{vendor}";
-            if (!VendorName().IsMatch(vendor) || ReservedNames.Contains(vendor))
+            if (!KnownVendors.Contains(vendor))
             {
-                errors.Add($"{at}: vendor names are lowercase [a-z0-9-] and not one of {string.Join(", ", ReservedNames)}.");
+                errors.Add($"{at}: unknown vendor; KeyBrake authenticates and prices {string.Join(", ", KnownVendors)}.");
             }
             if (!Uri.TryCreate(v.Upstream, UriKind.Absolute, out var upstream) || upstream.Scheme is not ("http" or "https")
                 || upstream.Query.Length > 0 || upstream.AbsolutePath != "/")
@@ -83,8 +84,13 @@ internal sealed partial class KeyBrakeOptionsValidator : IValidateOptions<KeyBra
         {
             errors.Add($"KeyBrake:Proxy:UpstreamTimeout: '{options.Proxy.UpstreamTimeout}' must be a positive duration.");
         }
+        if (!Duration.TryParseConfig(options.Proxy.DrainTimeout, out var drain) || drain <= TimeSpan.Zero || drain > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"KeyBrake:Proxy:DrainTimeout: '{options.Proxy.DrainTimeout}' must be a positive duration of at most 10m.");
+        }
         ValidateAudit(options.Audit, errors);
         ValidatePricing(options.Pricing, errors);
+        ValidateAdminListener(options.Admin, errors);
         if (options.Admin.BootstrapToken is { Length: < 16 })
         {
             errors.Add("KeyBrake:Admin:BootstrapToken must be at least 16 characters.");
@@ -144,6 +150,30 @@ internal sealed partial class KeyBrakeOptionsValidator : IValidateOptions<KeyBra
         }
     }
 
+    /// <summary>The admin API holds the keys to every vendor: never plain http on a reachable address unless told the network is closed.</summary>
+    private void ValidateAdminListener(AdminOptions admin, List<string> errors)
+    {
+        var url = configuration?["Kestrel:Endpoints:Admin:Url"];
+        if (url is null || admin.AllowPlaintextNonLoopback)
+        {
+            return;
+        }
+        try
+        {
+            var address = Microsoft.AspNetCore.Http.BindingAddress.Parse(url);
+            var loopback = address.Host is "localhost" || (System.Net.IPAddress.TryParse(address.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
+            if (address.Scheme != "https" && !loopback)
+            {
+                errors.Add($"Kestrel:Endpoints:Admin:Url: '{url}' serves the admin API over plain http on a non-loopback address; use https (a certificate), "
+                    + "bind 127.0.0.1, or set KeyBrake:Admin:AllowPlaintextNonLoopback=true if a NetworkPolicy or mesh closes it.");
+            }
+        }
+        catch (FormatException)
+        {
+            // ListenerMap reports a malformed listener URL.
+        }
+    }
+
     [GeneratedRegex("^[a-z]{3}$")]
     private static partial Regex CurrencyCode();
 
@@ -183,6 +213,4 @@ internal sealed partial class KeyBrakeOptionsValidator : IValidateOptions<KeyBra
         }
     }
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,31}$")]
-    private static partial Regex VendorName();
 }

@@ -42,14 +42,37 @@ public sealed class KeyBrakeOptionsValidatorTests
         var failures = string.Join("\n", result.Failures!);
         foreach (var expected in new[]
         {
-            "Vendors:Stripe: vendor names", "Vendors:Stripe:Upstream", "Vendors:Stripe:SecretName", "Vendors:Stripe:Auth",
-            "Vendors:Stripe:Port", "Vendors:v1: vendor names", "Vendors:v1:Upstream", "KeyVaultUri", "CacheTtl", "Secrets:MaxStale",
+            "Vendors:Stripe: unknown vendor", "Vendors:Stripe:Upstream", "Vendors:Stripe:SecretName", "Vendors:Stripe:Auth",
+            "Vendors:Stripe:Port", "Vendors:v1: unknown vendor", "Vendors:v1:Upstream", "KeyVaultUri", "CacheTtl", "Secrets:MaxStale",
             "Secrets:ReadTimeout", "Secrets:ReadRetries", "Secrets:BreakDuration", "MaxTtl",
             "MaxBodyBytes", "BootstrapToken", "Audit:CheckpointEvery", "Audit:CheckpointInterval", "Audit:CommitTimeout",
             "Audit:QueueCapacity", "Audit:MaxBatch", "Audit:Synchronous", "Audit:SigningKeySecretName", "Audit:AcknowledgeBrokenChainAt",
         })
         {
             Assert.Contains(expected, failures, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("http://0.0.0.0:8081", false, true)]
+    [InlineData("http://10.1.2.3:8081", false, true)]
+    [InlineData("http://127.0.0.1:8081", false, false)]
+    [InlineData("http://[::1]:8081", false, false)]
+    [InlineData("http://localhost:8081", false, false)]
+    [InlineData("https://0.0.0.0:8443", false, false)]
+    [InlineData("http://0.0.0.0:8081", true, false)]
+    public void Validate_AdminListener_PlainHttpOffLoopback_IsAnError_UnlessAllowed(string url, bool allowed, bool error)
+    {
+        var settings = new Dictionary<string, string?>(KeyBrakeHostExtensions.Defaults) { ["Kestrel:Endpoints:Admin:Url"] = url };
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var options = configuration.GetSection("KeyBrake").Get<KeyBrakeOptions>()! with { Admin = new() { AllowPlaintextNonLoopback = allowed } };
+
+        var result = new KeyBrakeOptionsValidator(configuration).Validate(null, options);
+
+        Assert.Equal(error, result.Failed);
+        if (error)
+        {
+            Assert.Contains("Kestrel:Endpoints:Admin:Url", result.FailureMessage, StringComparison.Ordinal);
         }
     }
 }

@@ -46,7 +46,9 @@ internal sealed class KeyBrakeProcess : IAsyncDisposable
 
     /// <summary>Starts the host with the fake vendor as every upstream and Local secrets, then <paramref name="environment"/> on top.</summary>
     /// <param name="dataDirectory">Kept when given (a restart reads it); a temporary one is made and deleted otherwise.</param>
-    public static async Task<KeyBrakeProcess> StartAsync(FakeVendor vendor, Dictionary<string, string?>? environment = null, string? dataDirectory = null)
+    /// <param name="waitUntilHealthy">False for a process expected to refuse to start (see <see cref="WaitForExitAsync"/>).</param>
+    public static async Task<KeyBrakeProcess> StartAsync(FakeVendor vendor, Dictionary<string, string?>? environment = null, string? dataDirectory = null,
+        bool waitUntilHealthy = true)
     {
         var ownsData = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("keybrake-proc-").FullName;
@@ -92,7 +94,10 @@ internal sealed class KeyBrakeProcess : IAsyncDisposable
             }
         }
         var host = new KeyBrakeProcess(Process.Start(start)!, dataDirectory, proxy, admin) { _ownsData = ownsData };
-        await host.WaitUntilHealthyAsync();
+        if (waitUntilHealthy)
+        {
+            await host.WaitUntilHealthyAsync();
+        }
         return host;
     }
 

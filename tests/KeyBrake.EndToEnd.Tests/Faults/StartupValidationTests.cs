@@ -1,0 +1,40 @@
+using KeyBrake.EndToEnd.Tests.Support;
+
+namespace KeyBrake.EndToEnd.Tests.Faults;
+
+/// <summary>A bad configuration stops the real process at start, non-zero, with every error listed at once.</summary>
+public sealed class StartupValidationTests
+{
+    [Fact]
+    public async Task BadConfiguration_ExitsNonZero_ListingEveryError()
+    {
+        await using var vendor = await FakeVendor.StartAsync();
+        await using var host = await KeyBrakeProcess.StartAsync(vendor, new()
+        {
+            ["KeyBrake__Vendors__paypal__Upstream"] = "https://api.paypal.com",
+            ["KeyBrake__Vendors__paypal__SecretName"] = "paypal",
+            ["KeyBrake__Vendors__paypal__Auth"] = "Bearer",
+            ["KeyBrake__Vendors__stripe__Upstream"] = "ftp://api.stripe.com",
+            ["KeyBrake__Vendors__resend__SecretName"] = "",
+            ["Kestrel__Endpoints__Admin__Url"] = $"http://0.0.0.0:{FreePort.Next()}",
+            ["KeyBrake__Secrets__MaxStale"] = "a while",
+        }, waitUntilHealthy: false);
+
+        var exitCode = await host.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("KeyBrake did not start: the configuration is invalid.", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal); // a list of errors, not a stack trace
+        foreach (var expected in new[]
+        {
+            "KeyBrake:Vendors:paypal: unknown vendor",
+            "KeyBrake:Vendors:stripe:Upstream: 'ftp://api.stripe.com'",
+            "KeyBrake:Vendors:resend:SecretName is required",
+            "Kestrel:Endpoints:Admin:Url: 'http://0.0.0.0:",
+            "KeyBrake:Secrets:MaxStale: 'a while'",
+        })
+        {
+            Assert.Contains(expected, host.Output, StringComparison.Ordinal);
+        }
+    }
+}
