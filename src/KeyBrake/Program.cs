@@ -1,6 +1,11 @@
 using KeyBrake;
 using Microsoft.Extensions.Options;
 
+if (args is [HealthCheckCommand.Name, ..])
+{
+    return await HealthCheckCommand.RunAsync(args);
+}
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddKeyBrake();
 
@@ -8,15 +13,15 @@ var app = builder.Build();
 try
 {
     app.MapKeyBrake();
-    app.Run();
+    await app.RunAsync();
 }
 catch (OptionsValidationException e)
 {
     // Every configuration error at once, without a stack trace; exit code 2 (a usage error, not a crash).
-    Console.Error.WriteLine("KeyBrake did not start: the configuration is invalid.");
+    await Console.Error.WriteLineAsync("KeyBrake did not start: the configuration is invalid.");
     foreach (var failure in e.Failures)
     {
-        Console.Error.WriteLine("  - " + failure);
+        await Console.Error.WriteLineAsync("  - " + failure);
     }
     return 2;
 }

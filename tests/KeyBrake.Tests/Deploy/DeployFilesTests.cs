@@ -1,0 +1,208 @@
+using System.Text.RegularExpressions;
+using static KeyBrake.Tests.Deploy.DeployFiles;
+
+namespace KeyBrake.Tests.Deploy;
+
+/// <summary>
+/// No Docker engine or Kubernetes cluster runs here, so the Dockerfile and deploy/ are checked by parsing them and
+/// cross-checking ports, paths, probes and configuration keys against the app itself.
+/// </summary>
+public sealed partial class DeployFilesTests
+{
+    private static readonly string HostDll = typeof(KeyBrakeOptions).Assembly.GetName().Name + ".dll";
+
+    [Fact]
+    public void KeyNameCheck_FindsTypos_AndAcceptsDictionaryLevels()
+    {
+        var unknown = UnknownKeyBrakeKeys([
+            "KeyBrake:Secrets:MaxStale", "KeyBrake:Vendors:stripe:ConnectTimeout", "KeyBrake:Secrets:Local:any-name",
+            "KeyBrake:Pricing:Fx:eur", "KeyBrake:Secrets:MaxStal", "KeyBrake:Proxy:DrainTimeout:Extra", "Logging:LogLevel:Default",
+        ]);
+
+        Assert.Equal(["KeyBrake:Secrets:MaxStal", "KeyBrake:Proxy:DrainTimeout:Extra"], unknown);
+    }
+
+    [Fact]
+    public void Dockerfile_MultiStageReleasePublish_NonRoot_BothListeners_HealthCheckAndDataVolume()
+    {
+        var docker = Dockerfile.Parse(Read("Dockerfile"));
+        var env = docker.Env;
+
+        Assert.True(docker.Stages >= 2, "multi-stage");
+        Assert.Contains(docker.Runs, r => r.Contains("dotnet publish", StringComparison.Ordinal) && r.Contains("-c Release", StringComparison.Ordinal));
+        Assert.NotNull(docker.User);
+        Assert.DoesNotMatch("^(root|0)$", docker.User);
+        Assert.Equal([Port(env["Kestrel:Endpoints:Proxy:Url"]), Port(env["Kestrel:Endpoints:Admin:Url"])], docker.Expose);
+        Assert.Equal(["dotnet", $"/app/{HostDll}"], docker.Entrypoint);
+        Assert.Equal("/app", docker.Workdir);
+        Assert.Equal(["dotnet", $"/app/{HostDll}", HealthCheckCommand.Name], docker.HealthCheck);
+        Assert.Contains(Path.GetDirectoryName(env["KeyBrake:Storage:Sqlite:Path"]), docker.Volumes);
+        Assert.All(docker.Copies, source => Assert.True(File.Exists(Path.Combine(Root, source)) || Directory.Exists(Path.Combine(Root, source)), $"COPY {source}: not in the repository"));
+        Assert.Empty(UnknownKeyBrakeKeys(env.Keys));
+        var validation = Validate(env);
+        Assert.True(validation.Succeeded, validation.FailureMessage);
+        // The listener KeyBrake would otherwise refuse off loopback is allowed on purpose, and the admin port is not published beyond the host in compose.
+        Assert.Equal("true", env["KeyBrake:Admin:AllowPlaintextNonLoopback"]);
+    }
+
+    [Fact]
+    public void HealthCheck_ResolvesWildcardListenersToLoopback()
+    {
+        Assert.Equal(new Uri("http://127.0.0.1:8081/"), HealthCheckCommand.LoopbackUrl("http://0.0.0.0:8081"));
+        Assert.Equal(new Uri("https://127.0.0.1:9443/"), HealthCheckCommand.LoopbackUrl("https://[::]:9443"));
+        Assert.Equal(new Uri("http://127.0.0.1:8081/"), HealthCheckCommand.LoopbackUrl("http://127.0.0.1:8081"));
+    }
+
+    [Fact]
+    public void Kubernetes_DeploymentServicePdbNetworkPolicyAndIdentity_AgreeWithTheAppAndEachOther()
+    {
+        var kustomization = Yaml("deploy/kubernetes/kustomization.yaml");
+        var resources = List(kustomization["resources"]).Select(r => Yaml($"deploy/kubernetes/{r}")).ToList();
+        Dictionary<string, object> Kind(string kind) => Assert.Single(resources, r => (string)r["kind"] == kind);
+        var deployment = Kind("Deployment");
+        var service = Kind("Service");
+        var pdb = Kind("PodDisruptionBudget");
+        var policy = Kind("NetworkPolicy");
+        var account = Kind("ServiceAccount");
+        var configMap = Kind("ConfigMap");
+
+        var pod = At(deployment, "spec", "template");
+        var podLabels = At(pod, "metadata", "labels");
+        var podSpec = At(pod, "spec");
+        var container = Map(Assert.Single(List(podSpec["containers"])));
+        var ports = List(container["ports"]).Select(Map).ToDictionary(p => (string)p["name"], p => int.Parse((string)p["containerPort"], System.Globalization.CultureInfo.InvariantCulture));
+        var env = List(container["env"]).Select(Map).Where(e => e.ContainsKey("value")).ToDictionary(e => EnvironmentKey((string)e["name"]), e => (string?)e["value"]);
+        var appsettings = JsonSettings((string)Map(configMap["data"])["appsettings.Production.json"]);
+        var image = Dockerfile.Parse(Read("Dockerfile")).Env;
+
+        // The settings the pod runs with (image, then appsettings.Production.json, then the pod's env) validate, with no unknown key.
+        Assert.Empty(UnknownKeyBrakeKeys(appsettings.Keys.Concat(env.Keys)));
+        var validation = Validate(image, appsettings, env);
+        Assert.True(validation.Succeeded, validation.FailureMessage);
+        Assert.Equal("Production", env["ASPNETCORE_ENVIRONMENT"]);
+        Assert.Equal("AzureKeyVault", appsettings["KeyBrake:Secrets:Provider"]);
+
+        // Ports: container ports are the listeners' ports; probes on the admin port at the app's health routes.
+        Assert.Equal(Port(appsettings["Kestrel:Endpoints:Proxy:Url"]), ports["proxy"]);
+        Assert.Equal(Port(appsettings["Kestrel:Endpoints:Admin:Url"]), ports["admin"]);
+        foreach (var (probe, path) in new[] { ("startupProbe", "/healthz"), ("livenessProbe", "/healthz"), ("readinessProbe", "/readyz") })
+        {
+            var get = At(container, probe, "httpGet");
+            Assert.Equal((path, "admin"), ((string)get["path"], (string)get["port"]));
+        }
+
+        // The Service exposes the proxy listener only; the admin listener stays internal.
+        var servicePorts = List(At(service, "spec")["ports"]).Select(Map).ToList();
+        Assert.Equal(["proxy"], servicePorts.Select(p => (string)p["targetPort"]));
+        Assert.Equal(ports["proxy"].ToString(System.Globalization.CultureInfo.InvariantCulture), (string)Assert.Single(servicePorts)["port"]);
+
+        // Selectors all pick this pod.
+        foreach (var selector in new[] { At(service, "spec", "selector"), At(deployment, "spec", "selector", "matchLabels"), At(pdb, "spec", "selector", "matchLabels"), At(policy, "spec", "podSelector", "matchLabels") })
+        {
+            Assert.All(selector, p => Assert.Equal(p.Value, podLabels.GetValueOrDefault(p.Key)));
+        }
+        Assert.Equal("1", (string)At(pdb, "spec")["minAvailable"]);
+
+        // NetworkPolicy: ingress only to the two listener ports, each from its own kind of client.
+        var ingressPorts = List(At(policy, "spec")["ingress"]).Select(Map).SelectMany(rule => List(rule["ports"]).Select(Map)).Select(p => int.Parse((string)p["port"], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(ports.Values.Order(), ingressPorts.Order());
+
+        // Azure workload identity for Key Vault.
+        Assert.Equal((string)At(account, "metadata")["name"], (string)podSpec["serviceAccountName"]);
+        Assert.True(At(account, "metadata", "annotations").ContainsKey("azure.workload.identity/client-id"));
+        Assert.Equal("true", (string)podLabels["azure.workload.identity/use"]);
+
+        // Paths: the data volume holds the SQLite file; the ConfigMap lands where ASP.NET Core reads appsettings.Production.json.
+        var mounts = List(container["volumeMounts"]).Select(Map).ToDictionary(m => (string)m["name"], m => (string)m["mountPath"]);
+        Assert.Equal(Path.GetDirectoryName(appsettings["KeyBrake:Storage:Sqlite:Path"]), mounts["data"]);
+        Assert.Equal($"{Dockerfile.Parse(Read("Dockerfile")).Workdir}/appsettings.Production.json", mounts["config"]);
+        Assert.Equal("/tmp", mounts["tmp"]); // the runtime's diagnostics socket, with a read-only root filesystem
+
+        // Hardening, and a grace period longer than the drain.
+        Assert.Equal("true", (string)At(container, "securityContext")["readOnlyRootFilesystem"]);
+        Assert.Equal("true", (string)At(podSpec, "securityContext")["runAsNonRoot"]);
+        Assert.NotEqual("0", (string)At(podSpec, "securityContext")["runAsUser"]);
+        var drain = Duration.ParseConfig(appsettings.GetValueOrDefault("KeyBrake:Proxy:DrainTimeout") ?? new ProxyOptions().DrainTimeout);
+        Assert.True(int.Parse((string)podSpec["terminationGracePeriodSeconds"], System.Globalization.CultureInfo.InvariantCulture) > drain.TotalSeconds);
+        Assert.Equal("1", (string)At(deployment, "spec")["replicas"]); // one SQLite writer
+        Assert.Equal("Recreate", (string)At(deployment, "spec", "strategy")["type"]);
+    }
+
+    [Fact]
+    public void Compose_KeyBrakeAndCollector_AgreeOnPortsPathsAndOtlp()
+    {
+        var compose = Yaml("deploy/docker-compose.yaml");
+        var services = At(compose, "services");
+        var keybrake = At(services, "keybrake");
+        var collector = At(services, "otel-collector");
+        var image = Dockerfile.Parse(Read("Dockerfile")).Env;
+        var env = At(keybrake, "environment").ToDictionary(p => EnvironmentKey(p.Key), p => (string?)p.Value);
+
+        var build = At(keybrake, "build");
+        Assert.True(File.Exists(Path.Combine(Root, "deploy", (string)build["context"], (string)build["dockerfile"])));
+        var published = List(keybrake["ports"]).Cast<string>().ToList();
+        Assert.Contains($"{Port(image["Kestrel:Endpoints:Proxy:Url"])}:{Port(image["Kestrel:Endpoints:Proxy:Url"])}", published);
+        Assert.Contains($"127.0.0.1:{Port(image["Kestrel:Endpoints:Admin:Url"])}:{Port(image["Kestrel:Endpoints:Admin:Url"])}", published); // admin: this host only
+        Assert.Equal("true", (string)keybrake["read_only"]);
+        Assert.Contains($"keybrake-data:{Path.GetDirectoryName(image["KeyBrake:Storage:Sqlite:Path"])}", List(keybrake["volumes"]).Cast<string>());
+        Assert.Empty(UnknownKeyBrakeKeys(env.Keys));
+
+        // OTLP: KeyBrake exports to the collector's OTLP/HTTP receiver, which feeds all three pipelines.
+        var endpoint = new Uri(env["OTEL_EXPORTER_OTLP_ENDPOINT"]!);
+        Assert.Equal("otel-collector", endpoint.Host);
+        var mount = List(collector["volumes"]).Cast<string>().Single().Split(':');
+        var config = Yaml(Path.Combine("deploy", mount[0]));
+        Assert.Contains($"--config={mount[1]}", List(collector["command"]).Cast<string>());
+        var receiver = (string)At(config, "receivers", "otlp", "protocols", "http")["endpoint"];
+        Assert.Equal(endpoint.Port, Port("http://" + receiver));
+        foreach (var signal in new[] { "traces", "metrics", "logs" })
+        {
+            Assert.Contains("otlp", List(At(config, "service", "pipelines", signal)["receivers"]).Cast<string>());
+        }
+        Assert.Equal("45s", (string)keybrake["stop_grace_period"]);
+    }
+
+    private static int Port(string? url) => Microsoft.AspNetCore.Http.BindingAddress.Parse(url!).Port;
+
+    /// <summary>The Dockerfile instructions these tests check; continuation lines joined, comments dropped.</summary>
+    private sealed record Dockerfile(int Stages, List<string> Runs, string? User, List<int> Expose, List<string> Entrypoint,
+        List<string> HealthCheck, List<string> Volumes, List<string> Copies, string? Workdir, Dictionary<string, string?> Env)
+    {
+        public static Dockerfile Parse(string text)
+        {
+            var lines = Regex.Replace(text, @"\\\r?\n\s*", " ").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+            var result = new Dockerfile(0, [], null, [], [], [], [], [], null, new(StringComparer.OrdinalIgnoreCase));
+            var stages = 0;
+            foreach (var line in lines)
+            {
+                var (instruction, rest) = (line.Split(' ', 2)[0].ToUpperInvariant(), line.Split(' ', 2).ElementAtOrDefault(1) ?? "");
+                if (instruction == "FROM")
+                {
+                    stages++;
+                    result = result with { Env = new(StringComparer.OrdinalIgnoreCase), Expose = [], User = null, Workdir = null }; // per stage: keep the last
+                }
+                result = instruction switch
+                {
+                    "RUN" => result with { Runs = [.. result.Runs, rest] },
+                    "USER" => result with { User = rest },
+                    "WORKDIR" => result with { Workdir = rest },
+                    "EXPOSE" => result with { Expose = [.. result.Expose, .. rest.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)] },
+                    "ENTRYPOINT" => result with { Entrypoint = JsonArray(rest) },
+                    "HEALTHCHECK" => result with { HealthCheck = JsonArray(rest[(rest.IndexOf("CMD ", StringComparison.Ordinal) + 4)..]) },
+                    "VOLUME" => result with { Volumes = [.. result.Volumes, .. JsonArray(rest)] },
+                    "COPY" when !rest.StartsWith("--from", StringComparison.Ordinal) =>
+                        result with { Copies = [.. result.Copies, .. rest.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..^1]] },
+                    "ENV" => result with { Env = new(result.Env.Concat(EnvPairs(rest)), StringComparer.OrdinalIgnoreCase) },
+                    _ => result,
+                };
+            }
+            return result with { Stages = stages };
+        }
+
+        private static List<string> JsonArray(string text) => System.Text.Json.JsonSerializer.Deserialize<List<string>>(text.Trim())!;
+
+        private static IEnumerable<KeyValuePair<string, string?>> EnvPairs(string text) =>
+            text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(pair => pair.Split('=', 2))
+                .Select(p => new KeyValuePair<string, string?>(EnvironmentKey(p[0]), p[1]));
+    }
+}
