@@ -2,9 +2,37 @@ using KeyBrake.EndToEnd.Tests.Support;
 
 namespace KeyBrake.EndToEnd.Tests.Faults;
 
-/// <summary>A bad configuration stops the real process at start, non-zero, with every error listed at once.</summary>
+/// <summary>
+/// A bad configuration stops the real process at start, non-zero, with every error listed at once; the container
+/// health check (<c>KeyBrake.dll healthcheck</c>) tells a serving host from an absent one.
+/// </summary>
 public sealed class StartupValidationTests
 {
+    [Fact]
+    public async Task HealthCheckMode_ExitsZeroForAServingHost_AndOneWhenNothingAnswers()
+    {
+        await using var vendor = await FakeVendor.StartAsync();
+        await using var host = await KeyBrakeProcess.StartAsync(vendor);
+
+        var serving = await RunHealthCheckAsync($"http://0.0.0.0:{host.AdminPort}"); // a wildcard listener is asked on loopback
+        var absent = await RunHealthCheckAsync($"http://127.0.0.1:{FreePort.Next()}");
+
+        Assert.Equal((0, $"http://127.0.0.1:{host.AdminPort}/healthz: 200"), (serving.ExitCode, serving.Output.Trim()));
+        Assert.Equal(1, absent.ExitCode);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunHealthCheckAsync(string adminUrl)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = Path.GetTempPath() };
+        start.ArgumentList.Add(BuiltOutput.Dll("KeyBrake", "KeyBrake.dll"));
+        start.ArgumentList.Add("healthcheck");
+        start.Environment["Kestrel__Endpoints__Admin__Url"] = adminUrl;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return (process.ExitCode, output);
+    }
+
     [Fact]
     public async Task BadConfiguration_ExitsNonZero_ListingEveryError()
     {
