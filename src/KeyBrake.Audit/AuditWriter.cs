@@ -255,6 +255,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
 
     private bool Commit(List<Pending> batch)
     {
+        var started = _time.GetTimestamp();
         var (seq, hash) = (_seq, _hash);
         var boundaries = new List<(long Seq, string Hash)>();
         try
@@ -282,6 +283,8 @@ public sealed partial class AuditWriter : IAsyncDisposable
                 if (batch.All(p => p.TryClaim()))
                 {
                     transaction.Commit();
+                    AuditMetrics.CommitDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
+                    AuditMetrics.EntriesCommitted.Add(batch.Count);
                     break;
                 }
                 transaction.Rollback();

@@ -6,6 +6,7 @@ using KeyBrake.Proxy;
 using KeyBrake.Secrets;
 using KeyBrake.Spend;
 using KeyBrake.Storage;
+using KeyBrake.Telemetry;
 using Microsoft.Extensions.Configuration.Memory;
 
 namespace KeyBrake;
@@ -87,6 +88,7 @@ internal static class KeyBrakeHostExtensions
         builder.Services.AddKeyBrakeSpend();
         builder.Services.AddKeyBrakeAudit();
         builder.Services.AddKeyBrakeProxy();
+        builder.AddKeyBrakeTelemetry();
         return builder;
     }
 

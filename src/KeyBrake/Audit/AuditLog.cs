@@ -72,6 +72,8 @@ internal sealed partial class AuditLog(
             CheckpointInterval = Duration.ParseConfig(_options.CheckpointInterval),
             Synchronous = _options.Synchronous,
         }, SigningKey, time, loggers.CreateLogger<AuditWriter>());
+        var writer = _writer;
+        Telemetry.KeyBrakeMetrics.ObserveAuditQueue(() => writer.QueueDepth);
         var check = _writer.Start();
         if (check.Ok)
         {

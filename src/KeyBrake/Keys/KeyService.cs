@@ -101,6 +101,7 @@ internal sealed partial class KeyService(
             lookup.Invalidate(key.TokenHash);
             Log.KeyRevoked(logger, key.Id, key.Label, actor);
         }
+        Telemetry.KeyBrakeMetrics.Revocations.Add(revoked.Count);
         var ts = Timestamps.ToText(time.GetUtcNow());
         var written = await Task.WhenAll(revoked.Select(key =>
             audit.AppendDurableAsync(AdminEntries.KeyRevoked(key, actor, labelPrefix, ts), CancellationToken.None)));

@@ -42,6 +42,7 @@ internal sealed partial class ListenerGateMiddleware(
                 if (vendor is null)
                 {
                     Log.UnknownVendor(logger, requestId, context.Request.Method);
+                    Telemetry.KeyBrakeMetrics.Denied("unknown", "unknown_vendor");
                     return new KeyBrakeError(StatusCodes.Status404NotFound, "unknown_vendor",
                         $"The first path segment must name a configured vendor: {string.Join(", ", _vendors.Keys.Select(v => "/" + v + "/"))}.")
                         .WriteAsync(context);
@@ -92,6 +93,7 @@ internal sealed partial class ListenerGateMiddleware(
     private Task Deny(HttpContext context, ProxyCall call, KeyBrakeError error)
     {
         Log.Refused(logger, call.RequestId, call.Vendor, error.Code);
+        Telemetry.KeyBrakeMetrics.Denied(call.Vendor, error.Code);
         var token = ProxyToken.Read(context.Request.Headers.Authorization);
         return token is null ? error.WriteAsync(context) : DenyWithEntryAsync(context, call, VaultToken.Hash(token), error);
     }

@@ -45,6 +45,9 @@ internal sealed class ProxyCall(string vendor, string path, string requestId)
     /// <summary>A small JSON success body KeyBrake read (decompressed) for what only the body states; see VendorCredentialTransform.</summary>
     public byte[]? ResponseJson { get; set; }
 
+    /// <summary>This call's span when telemetry is exported (vendor, key id, label, decision, outcome; never a token).</summary>
+    public System.Diagnostics.Activity? Span { get; set; }
+
     /// <summary>The upstream Authorization header value. Lives only for this request; never logged.</summary>
     public string? Credential { get; set; }
 }

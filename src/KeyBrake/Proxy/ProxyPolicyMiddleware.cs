@@ -1,6 +1,7 @@
 using KeyBrake.Keys;
 using KeyBrake.Secrets;
 using KeyBrake.Spend;
+using KeyBrake.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
@@ -38,6 +39,7 @@ internal sealed partial class ProxyPolicyMiddleware(
         if (token is null)
         {
             Log.MissingKey(logger, call.RequestId, call.Vendor);
+            KeyBrakeMetrics.Denied(call.Vendor, "missing_key");
             return new KeyBrakeError(StatusCodes.Status401Unauthorized, "missing_key",
                 "Send the vault key as Authorization: Bearer vk_… (or as the Basic username or password).").WriteAsync(context);
         }
@@ -46,7 +48,10 @@ internal sealed partial class ProxyPolicyMiddleware(
 
     private async Task InvokeWithKeyAsync(HttpContext context, ProxyCall call, string tokenHash)
     {
+        using var span = call.Span = KeyBrakeTelemetry.StartProxyCall(call.Vendor, context.Request.Method);
+        span?.SetTag("keybrake.request_id", call.RequestId);
         var key = await keys.FindAsync(tokenHash, context.RequestAborted);
+        span?.SetTag("keybrake.key_id", key?.Id).SetTag("keybrake.label", key?.Label);
         var denial = Authorize(context, call, key, time.GetUtcNow()) ?? ReadReason(context, call);
         if (denial is null && !await TryBufferBodyAsync(context, call))
         {
@@ -65,6 +70,21 @@ internal sealed partial class ProxyPolicyMiddleware(
             await DenyAsync(context, call, refused);
             return;
         }
+        var vendorTag = new KeyValuePair<string, object?>("vendor", call.Vendor);
+        KeyBrakeMetrics.ReservationsInFlight.Add(1, vendorTag);
+        try
+        {
+            await ForwardReservedAsync(context, call, reservation);
+        }
+        finally
+        {
+            KeyBrakeMetrics.ReservationsInFlight.Add(-1, vendorTag);
+        }
+    }
+
+    /// <summary>Steps 7–10 for a call holding a reservation: every path out settles or releases it.</summary>
+    private async Task ForwardReservedAsync(HttpContext context, ProxyCall call, SpendReservation reservation)
+    {
 
         if (!await RecordRequestAsync(context, call))
         {
@@ -224,6 +244,9 @@ internal sealed partial class ProxyPolicyMiddleware(
     private async Task DenyAsync(HttpContext context, ProxyCall call, KeyBrakeError error)
     {
         Log.Denied(logger, call.RequestId, call.Key?.Id, call.Vendor, error.Code);
+        KeyBrakeMetrics.Denied(call.Vendor, error.Code);
+        call.Span?.SetTag("keybrake.decision", "deny:" + error.Code).SetTag("keybrake.outcome", Audit.AuditOutcomes.Denied)
+            .SetTag("http.response.status_code", error.Status);
         await audit.RecordDeniedAsync(context, call, error);
         await error.WriteAsync(context);
     }
@@ -260,6 +283,16 @@ internal sealed partial class ProxyPolicyMiddleware(
                 // The cause (addresses, socket errors) is for operators, not for the agent's error body.
                 Log.UpstreamFailed(logger, call.RequestId, call.Vendor, failure.Error.ToString(), failure.Exception);
                 await error.WriteAsync(context);
+            }
+        }
+        KeyBrakeMetrics.Forwarded(call.Vendor, outcome, settled.Value);
+        if (call.Span is { } span)
+        {
+            span.SetTag("keybrake.decision", "allow:" + call.Matched?.Text).SetTag("keybrake.outcome", outcome)
+                .SetTag("http.response.status_code", context.Response.StatusCode).SetTag("keybrake.cost_usd_micros", settled.Value);
+            if (failure is not null || context.Response.StatusCode >= 500)
+            {
+                span.SetStatus(System.Diagnostics.ActivityStatusCode.Error, failure?.Error.ToString());
             }
         }
         await audit.RecordResponseAsync(context, call, settled, outcome);

@@ -45,7 +45,7 @@ public sealed class KeyVaultFaultTests
     {
         await using var vendor = await FakeVendor.StartAsync();
         await using var vault = await StartVaultAsync();
-        await using var host = await StartHostAsync(vendor, vault, cacheTtl: "1s", maxStale: "6s", breakDuration: "3s");
+        await using var host = await StartHostAsync(vendor, vault, cacheTtl: "1s", maxStale: "15s", breakDuration: "3s");
         var (_, token) = await host.CreateKeyAsync("kv-fault", "stripe", Allowed);
         async Task<HttpResponseMessage> CallAsync() =>
             await host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/stripe/v1/customers/cus_1", token));
@@ -77,7 +77,7 @@ public sealed class KeyVaultFaultTests
         Assert.All(vendor.Received, r => Assert.Equal("Bearer sk_vault_v1", r.Headers["Authorization"]));
 
         // Past MaxStale: fail closed, nothing forwarded.
-        await DelayUntilAsync(cachedAt.AddSeconds(1 + 6 + 0.5));
+        await DelayUntilAsync(cachedAt.AddSeconds(1 + 15 + 0.5));
         using (var refused = await CallAsync())
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
@@ -143,7 +143,8 @@ public sealed class KeyVaultFaultTests
         var environment = vault.ChildProcessEnvironment(directory);
         environment["KeyBrake__Secrets__CacheTtl"] = cacheTtl;
         environment["KeyBrake__Secrets__MaxStale"] = maxStale;
-        environment["KeyBrake__Secrets__ReadTimeout"] = "00:00:00.5";
+        // Long enough for a cold start's first read (TLS, challenge, token) on a loaded machine; a hang costs two of them.
+        environment["KeyBrake__Secrets__ReadTimeout"] = "2s";
         environment["KeyBrake__Secrets__ReadRetries"] = "1";
         environment["KeyBrake__Secrets__BreakDuration"] = breakDuration;
         return await KeyBrakeProcess.StartAsync(vendor, environment, directory);
