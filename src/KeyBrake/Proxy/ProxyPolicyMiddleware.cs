@@ -70,48 +70,42 @@ internal sealed partial class ProxyPolicyMiddleware(
             await DenyAsync(context, call, refused);
             return;
         }
+        // Steps 7–10 hold the reservation: every path out settles or releases it. One method, one state machine.
         var vendorTag = new KeyValuePair<string, object?>("vendor", call.Vendor);
         KeyBrakeMetrics.ReservationsInFlight.Add(1, vendorTag);
         try
         {
-            await ForwardReservedAsync(context, call, reservation);
+            if (!await RecordRequestAsync(context, call))
+            {
+                await spend.ReleaseAsync(reservation, CancellationToken.None);
+                await new KeyBrakeError(StatusCodes.Status503ServiceUnavailable, "audit_unavailable",
+                    "The audit log could not record this call, so it was not forwarded.").WriteAsync(context);
+                return;
+            }
+
+            var vendor = _vendors[call.Vendor];
+            try
+            {
+                var secret = await secrets.GetAsync(vendor.SecretName!, context.RequestAborted);
+                call.Credential = VendorCredential.HeaderValue(vendor, secret)
+                    ?? throw new SecretUnavailableException($"KeyBrake:Vendors:{call.Vendor}:AccountSid is not configured.");
+            }
+            catch (SecretUnavailableException e)
+            {
+                Log.SecretUnavailable(logger, call.RequestId, call.Vendor, e.Message);
+                await spend.ReleaseAsync(reservation, CancellationToken.None);
+                await DenyAsync(context, call, new KeyBrakeError(StatusCodes.Status503ServiceUnavailable, "secret_unavailable",
+                    $"The {call.Vendor} credential is unavailable right now; nothing was sent to {call.Vendor}."));
+                return;
+            }
+
+            await next(context);
+            await AfterForwardAsync(context, call, reservation);
         }
         finally
         {
             KeyBrakeMetrics.ReservationsInFlight.Add(-1, vendorTag);
         }
-    }
-
-    /// <summary>Steps 7–10 for a call holding a reservation: every path out settles or releases it.</summary>
-    private async Task ForwardReservedAsync(HttpContext context, ProxyCall call, SpendReservation reservation)
-    {
-
-        if (!await RecordRequestAsync(context, call))
-        {
-            await spend.ReleaseAsync(reservation, CancellationToken.None);
-            await new KeyBrakeError(StatusCodes.Status503ServiceUnavailable, "audit_unavailable",
-                "The audit log could not record this call, so it was not forwarded.").WriteAsync(context);
-            return;
-        }
-
-        var vendor = _vendors[call.Vendor];
-        try
-        {
-            var secret = await secrets.GetAsync(vendor.SecretName!, context.RequestAborted);
-            call.Credential = VendorCredential.HeaderValue(vendor, secret)
-                ?? throw new SecretUnavailableException($"KeyBrake:Vendors:{call.Vendor}:AccountSid is not configured.");
-        }
-        catch (SecretUnavailableException e)
-        {
-            Log.SecretUnavailable(logger, call.RequestId, call.Vendor, e.Message);
-            await spend.ReleaseAsync(reservation, CancellationToken.None);
-            await DenyAsync(context, call, new KeyBrakeError(StatusCodes.Status503ServiceUnavailable, "secret_unavailable",
-                $"The {call.Vendor} credential is unavailable right now; nothing was sent to {call.Vendor}."));
-            return;
-        }
-
-        await next(context);
-        await AfterForwardAsync(context, call, reservation);
     }
 
     /// <summary>Steps 3–5: the key, its vendor, its allowlist. Null when the call may proceed.</summary>
