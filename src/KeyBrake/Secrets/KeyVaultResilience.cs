@@ -19,14 +19,10 @@ internal static partial class KeyVaultResilience
 
     public static ResiliencePipeline Build(SecretsOptions options, TimeProvider time, ILogger logger)
     {
-        var transient = new PredicateBuilder()
-            .Handle<RequestFailedException>(e => IsTransient(e) && (RetryAfter(e) ?? TimeSpan.Zero) <= MaxRetryAfter)
-            .Handle<HttpRequestException>()
-            .Handle<TimeoutRejectedException>();
-        var counted = new PredicateBuilder()
-            .Handle<RequestFailedException>(IsTransient)
-            .Handle<HttpRequestException>()
-            .Handle<TimeoutRejectedException>();
+        // The breaker counts every failure; the retry skips those whose Retry-After is longer than it will wait.
+        var counted = new PredicateBuilder().Handle<Exception>(IsFailure);
+        var transient = new PredicateBuilder().Handle<Exception>(e => IsFailure(e)
+            && (e is not RequestFailedException r || (RetryAfter(r) ?? TimeSpan.Zero) <= MaxRetryAfter));
         var builder = new ResiliencePipelineBuilder { TimeProvider = time };
         if (options.ReadRetries > 0)
         {
@@ -69,7 +65,9 @@ internal static partial class KeyVaultResilience
             .Build();
     }
 
-    private static bool IsTransient(RequestFailedException e) => e.Status is 0 or 408 or 429 or >= 500;
+    /// <summary>The vault did not answer, or answered 408, 429 or 5xx (status 0: no response at all).</summary>
+    private static bool IsFailure(Exception e) =>
+        e is HttpRequestException or TimeoutRejectedException || e is RequestFailedException { Status: 0 or 408 or 429 or >= 500 };
 
     /// <summary>Retry-After in seconds or as an HTTP date, from Key Vault's (or a gateway's) 429 or 503.</summary>
     internal static TimeSpan? RetryAfter(RequestFailedException e)

@@ -65,24 +65,10 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
         // Fixed ports let a restarted host answer where clients (a CLI tail, an agent) already point.
         var (proxy, admin, stripePort) = (proxyPort ?? FreePort.Next(), adminPort ?? FreePort.Next(), FreePort.Next());
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = dataDirectory, EnvironmentName = "Testing" });
-        var config = new Dictionary<string, string?>
-        {
-            ["Kestrel:Endpoints:Proxy:Url"] = $"http://127.0.0.1:{proxy}",
-            ["Kestrel:Endpoints:Admin:Url"] = $"http://127.0.0.1:{admin}",
-            ["KeyBrake:Storage:Sqlite:Path"] = Path.Combine(dataDirectory, "data", "keybrake.db"),
-            ["KeyBrake:Vendors:stripe:Upstream"] = vendor.BaseUrl,
-            ["KeyBrake:Vendors:stripe:Port"] = stripePort.ToString(),
-            ["KeyBrake:Vendors:twilio:Upstream"] = vendor.BaseUrl,
-            ["KeyBrake:Vendors:twilio:AccountSid"] = TwilioAccountSid,
-            ["KeyBrake:Vendors:resend:Upstream"] = vendor.BaseUrl,
-            ["KeyBrake:Secrets:Local:stripe-api-key"] = StripeSecret,
-            ["KeyBrake:Secrets:Local:twilio-auth-token"] = TwilioSecret,
-            ["KeyBrake:Secrets:Local:resend-api-key"] = ResendSecret,
-            ["KeyBrake:Admin:BootstrapToken"] = bootstrapToken ? AdminToken : null,
-            // Tests judge behaviour, not the audit's time-out: on a loaded two-core CI machine (test assemblies run in
-            // parallel) a 2 s commit can be missed and a call rightly refused with 503. Tests of that refusal set their own.
-            ["KeyBrake:Audit:CommitTimeout"] = "10s",
-        };
+        var config = BaseSettings(vendor, proxy, admin);
+        config["KeyBrake:Storage:Sqlite:Path"] = Path.Combine(dataDirectory, "data", "keybrake.db");
+        config["KeyBrake:Vendors:stripe:Port"] = stripePort.ToString();
+        config["KeyBrake:Admin:BootstrapToken"] = bootstrapToken ? AdminToken : null;
         foreach (var (key, value) in settings ?? [])
         {
             config[key] = value;
@@ -102,6 +88,27 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
         await app.StartAsync();
         return new KeyBrakeHost(app, dataDirectory, proxy, admin, stripePort, time) { _keepData = keepData, Logs = logs };
     }
+
+    /// <summary>
+    /// What every test host runs with, in-process or as a <see cref="KeyBrakeProcess"/>: both listeners on loopback,
+    /// every vendor at the fake one, the Local secrets and the bootstrap token.
+    /// </summary>
+    public static Dictionary<string, string?> BaseSettings(FakeVendor vendor, int proxyPort, int adminPort) => new()
+    {
+        ["Kestrel:Endpoints:Proxy:Url"] = $"http://127.0.0.1:{proxyPort}",
+        ["Kestrel:Endpoints:Admin:Url"] = $"http://127.0.0.1:{adminPort}",
+        ["KeyBrake:Vendors:stripe:Upstream"] = vendor.BaseUrl,
+        ["KeyBrake:Vendors:twilio:Upstream"] = vendor.BaseUrl,
+        ["KeyBrake:Vendors:twilio:AccountSid"] = TwilioAccountSid,
+        ["KeyBrake:Vendors:resend:Upstream"] = vendor.BaseUrl,
+        ["KeyBrake:Secrets:Local:stripe-api-key"] = StripeSecret,
+        ["KeyBrake:Secrets:Local:twilio-auth-token"] = TwilioSecret,
+        ["KeyBrake:Secrets:Local:resend-api-key"] = ResendSecret,
+        ["KeyBrake:Admin:BootstrapToken"] = AdminToken,
+        // Tests judge behaviour, not the audit's time-out: on a loaded two-core CI machine (test assemblies run in
+        // parallel) a 2 s commit can be missed and a call rightly refused with 503. Tests of that refusal set their own.
+        ["KeyBrake:Audit:CommitTimeout"] = "10s",
+    };
 
     /// <summary>
     /// Waits until every audit entry queued so far is committed: <c>proxy.response</c> and <c>proxy.denied</c> are

@@ -61,23 +61,11 @@ internal sealed class KeyBrakeProcess : IAsyncDisposable
             WorkingDirectory = dataDirectory, // content root: no appsettings.json here, data/ created here
         };
         start.ArgumentList.Add(HostDll);
-        var env = new Dictionary<string, string?>
-        {
-            ["DOTNET_ENVIRONMENT"] = "Testing",
-            ["Kestrel__Endpoints__Proxy__Url"] = $"http://127.0.0.1:{proxy}",
-            ["Kestrel__Endpoints__Admin__Url"] = $"http://127.0.0.1:{admin}",
-            ["KeyBrake__Vendors__stripe__Upstream"] = vendor.BaseUrl,
-            ["KeyBrake__Vendors__twilio__Upstream"] = vendor.BaseUrl,
-            ["KeyBrake__Vendors__twilio__AccountSid"] = KeyBrakeHost.TwilioAccountSid,
-            ["KeyBrake__Vendors__resend__Upstream"] = vendor.BaseUrl,
-            ["KeyBrake__Secrets__Local__stripe-api-key"] = KeyBrakeHost.StripeSecret,
-            ["KeyBrake__Secrets__Local__twilio-auth-token"] = KeyBrakeHost.TwilioSecret,
-            ["KeyBrake__Secrets__Local__resend-api-key"] = KeyBrakeHost.ResendSecret,
-            ["KeyBrake__Admin__BootstrapToken"] = KeyBrakeHost.AdminToken,
-            ["KeyBrake__Audit__CommitTimeout"] = "10s",
-            ["Logging__Console__FormatterName"] = "simple",
-            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
-        };
+        // The in-process hosts' settings, as environment variables (a container gets its configuration this way).
+        var env = KeyBrakeHost.BaseSettings(vendor, proxy, admin).ToDictionary(p => p.Key.Replace(":", "__", StringComparison.Ordinal), p => p.Value);
+        env["DOTNET_ENVIRONMENT"] = "Testing";
+        env["Logging__Console__FormatterName"] = "simple";
+        env["Logging__Console__FormatterOptions__SingleLine"] = "true";
         foreach (var (name, value) in environment ?? [])
         {
             env[name] = value;
