@@ -48,9 +48,11 @@ public sealed class GracefulShutdownTests
                     }
                 }
             })).ToList();
+            var deadline = TimeProvider.System.GetUtcNow().AddSeconds(60);
             while (vendor.Received.Count < 150)
             {
                 Assert.False(child.HasExited, child.Output);
+                Assert.True(TimeProvider.System.GetUtcNow() < deadline, $"only {vendor.Received.Count} calls reached the vendor in 60 s");
                 await Task.Delay(10);
             }
 
