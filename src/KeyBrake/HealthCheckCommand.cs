@@ -2,7 +2,7 @@ namespace KeyBrake;
 
 /// <summary>
 /// <c>KeyBrake healthcheck</c>: asks this host's own admin listener for <c>/healthz</c> over loopback and exits 0 when it
-/// answers 200, else 1. For a container HEALTHCHECK without curl in the image. Reads the same configuration as the host.
+/// answers 200, else 1. For a container HEALTHCHECK without curl in the image. Reads the configuration exactly as the host does.
 /// </summary>
 internal static class HealthCheckCommand
 {
@@ -10,14 +10,9 @@ internal static class HealthCheckCommand
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var configuration = new ConfigurationBuilder()
-            .SetBasePath(AppContext.BaseDirectory)
-            .AddInMemoryCollection(KeyBrakeHostExtensions.Defaults)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddJsonFile($"appsettings.{Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? "Production"}.json", optional: true)
-            .AddEnvironmentVariables()
-            .AddCommandLine(args.Skip(1).ToArray())
-            .Build();
+        // The host's own configuration sources (appsettings, environment, command line) and defaults; nothing is started.
+        var configuration = WebApplication.CreateBuilder(args[1..]).Configuration;
+        KeyBrakeHostExtensions.AddDefaults(configuration);
         var url = LoopbackUrl(configuration["Kestrel:Endpoints:Admin:Url"]!);
         using var handler = new HttpClientHandler
         {

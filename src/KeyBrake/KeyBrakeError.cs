@@ -16,8 +16,11 @@ internal sealed class KeyBrakeError(int status, string code, string message, Act
 
     public string Code => code;
 
-    /// <summary>Only faults of KeyBrake's own dependencies are worth retrying; a denial never is.</summary>
-    public static bool IsRetryable(string code) => code is "audit_unavailable" or "secret_unavailable" or "upstream_unreachable";
+    /// <summary>
+    /// Only faults of KeyBrake's own dependencies are worth retrying; a denial never is. An upstream failure is retryable
+    /// only when its error says so (nothing was sent), so its code is not on this list.
+    /// </summary>
+    public static bool IsRetryable(string code) => code is "audit_unavailable" or "secret_unavailable";
 
     public Task ExecuteAsync(HttpContext httpContext) => WriteAsync(httpContext);
 

@@ -61,9 +61,13 @@ internal static class KeyBrakeHostExtensions
         ["KeyBrake:Pricing:Resend:EmailMicros"] = "1000",
     };
 
+    /// <summary>The documented defaults, beneath every configuration source the builder already has.</summary>
+    public static void AddDefaults(IConfigurationBuilder configuration) =>
+        configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
+
     public static WebApplicationBuilder AddKeyBrake(this WebApplicationBuilder builder)
     {
-        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
+        AddDefaults(builder.Configuration);
         builder.Services.AddOptionsWithValidateOnStart<KeyBrakeOptions>()
             .Bind(builder.Configuration.GetSection(KeyBrakeOptions.Section));
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<KeyBrakeOptions>, KeyBrakeOptionsValidator>();

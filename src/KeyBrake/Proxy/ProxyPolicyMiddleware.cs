@@ -270,7 +270,7 @@ internal sealed partial class ProxyPolicyMiddleware(
                     $"{call.Vendor} could not be reached; nothing was sent to {call.Vendor}.", retryable: true),
                 // The connection broke after the request went out: it may have executed, a blind retry could repeat it.
                 _ => new KeyBrakeError(StatusCodes.Status502BadGateway, "upstream_unreachable",
-                    $"The connection to {call.Vendor} broke ({failure.Error}); the call may or may not have been executed.", retryable: false),
+                    $"The connection to {call.Vendor} broke ({failure.Error}); the call may or may not have been executed."),
             };
             if (error is not null)
             {
