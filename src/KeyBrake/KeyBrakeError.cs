@@ -5,7 +5,8 @@ namespace KeyBrake;
 
 /// <summary>
 /// The error body KeyBrake itself produces (SPEC §4), shaped like the vendors' own so their SDKs surface it:
-/// <c>{"error":{"type":"keybrake_error","code":…,"message":…,"request_id":…,"retryable":…}}</c>.
+/// <c>{"error":{"type":"keybrake_error","code":…,"message":…,"request_id":…,"retryable":…},"code":…,"message":…}</c>;
+/// the top-level <c>code</c> and <c>message</c> repeat the inner ones for clients that read only those (twilio-node).
 /// </summary>
 internal sealed class KeyBrakeError(int status, string code, string message, Action<Utf8JsonWriter>? extra = null, bool? retryable = null) : IResult
 {
@@ -20,7 +21,8 @@ internal sealed class KeyBrakeError(int status, string code, string message, Act
     /// Only faults of KeyBrake's own dependencies are worth retrying; a denial never is. An upstream failure is retryable
     /// only when its error says so (nothing was sent), so its code is not on this list.
     /// </summary>
-    public static bool IsRetryable(string code) => code is "audit_unavailable" or "secret_unavailable";
+    public static bool IsRetryable(string code) => code is "audit_unavailable" or "secret_unavailable" or "overloaded"
+        or "revocation_pending" or "rate_limited" or "approval_required" or "approval_pending";
 
     public Task ExecuteAsync(HttpContext httpContext) => WriteAsync(httpContext);
 
@@ -38,6 +40,8 @@ internal sealed class KeyBrakeError(int status, string code, string message, Act
             writer.WriteBoolean("retryable", retryable ?? IsRetryable(code));
             extra?.Invoke(writer);
             writer.WriteEndObject();
+            writer.WriteString("code", code);
+            writer.WriteString("message", message);
             writer.WriteEndObject();
         }
         var response = context.Response;

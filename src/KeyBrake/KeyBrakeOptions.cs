@@ -5,6 +5,12 @@ internal sealed record KeyBrakeOptions
 {
     public const string Section = "KeyBrake";
 
+    /// <summary>
+    /// SPEC §2: local files (admin-token, the Local signing key, checkpoints.ndjson, the dashboard key ring), independent
+    /// of where the database is. Created 0700; every file KeyBrake writes in it is 0600.
+    /// </summary>
+    public string DataDirectory { get; init; } = "data";
+
     public Dictionary<string, VendorOptions> Vendors { get; init; } = new(StringComparer.Ordinal);
     public SecretsOptions Secrets { get; init; } = new();
     public StorageOptions Storage { get; init; } = new();
@@ -62,6 +68,12 @@ internal sealed record SecretsOptions
 internal sealed record StorageOptions
 {
     public SqliteStorageOptions Sqlite { get; init; } = new();
+
+    /// <summary>
+    /// SPEC §2: below this much free space where the store writes, proxied calls get 503 <c>audit_unavailable</c>
+    /// (admin changes and revocations keep working).
+    /// </summary>
+    public long MinFreeBytes { get; init; } = 1024L * 1024 * 1024;
 }
 
 internal sealed record SqliteStorageOptions
@@ -90,6 +102,12 @@ internal sealed record KeysOptions
 internal sealed record ProxyOptions
 {
     public long MaxBodyBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>
+    /// SPEC §2: request body bytes buffered by all in-flight calls together; past it a call waits up to 1 s, then 503
+    /// <c>overloaded</c> (retryable).
+    /// </summary>
+    public long MaxInFlightBodyBytes { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>How long the upstream may stay silent before the call is 504 <c>upstream_timeout</c>.</summary>
     public string UpstreamTimeout { get; init; } = "100s";

@@ -24,6 +24,8 @@ internal sealed record VaultKey
     /// <summary>A flat JSON object, kept as the operator sent it.</summary>
     public required string MetadataJson { get; init; }
     public required string PolicyHash { get; init; }
+    /// <summary>SPEC §3: the <c>acct_…</c> ids a Stripe key may name in <c>Stripe-Account</c>; empty = none.</summary>
+    public IReadOnlyList<string> StripeAccounts { get; init; } = [];
     public DateTimeOffset? RevokedAt { get; init; }
     public string? RevokedBy { get; init; }
     public string? RevokeReason { get; init; }
