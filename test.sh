@@ -19,6 +19,16 @@ if [ ! -x /usr/bin/chromium ]; then
     exit 1
   fi
 fi
+if ! command -v sqlite3 >/dev/null 2>&1; then
+  # The revocation tests hold the database's write lock from a real second process: Debian's sqlite3 command.
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's sqlite3 for the revocation tests…" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null
+  else
+    echo "The sqlite3 command is required for the revocation tests: sudo apt-get install sqlite3" >&2
+    exit 1
+  fi
+fi
 if [ ! -d tests/KeyBrake.EndToEnd.Tests/node/node_modules ] || [ tests/KeyBrake.EndToEnd.Tests/node/package-lock.json -nt tests/KeyBrake.EndToEnd.Tests/node/node_modules ]; then
   (cd tests/KeyBrake.EndToEnd.Tests/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
