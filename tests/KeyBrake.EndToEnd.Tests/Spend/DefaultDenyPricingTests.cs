@@ -48,10 +48,7 @@ public sealed class DefaultDenyPricingTests : HostedTest
 
         using var response = await PricedCall.SendAsync(Host, token, "POST", $"/twilio{Account}/Messages.json", Form, Encoding.UTF8.GetBytes(LongSms));
 
-        Assert.Equal(HttpStatusCode.PaymentRequired, response.StatusCode);
-        Assert.Equal(0.083m, (await ErrorJson.ReadAsync(response)).GetProperty("requested_usd").GetDecimal()); // 10 segments × $0.0083
-        Assert.Empty(Vendor.Received);
-        Assert.Equal((0m, 0m), await PricedCall.SpendAsync(Host, id));
+        await PricedCall.AssertOverCapAsync(Host, Vendor, id, response, 0.083m); // 10 segments × $0.0083
     }
 
     [Theory]

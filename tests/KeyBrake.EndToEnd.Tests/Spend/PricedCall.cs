@@ -35,6 +35,15 @@ internal static class PricedCall
         Assert.Equal("deny:unpriceable_request", denied.GetProperty("entries")[0].GetProperty("decision").GetString());
     }
 
+    /// <summary>Priced at <paramref name="requestedUsd"/> and refused by the cap: 402, nothing reached the vendor, nothing spent or reserved.</summary>
+    public static async Task AssertOverCapAsync(KeyBrakeHost host, FakeVendor vendor, string id, HttpResponseMessage response, decimal requestedUsd)
+    {
+        Assert.True(response.StatusCode == HttpStatusCode.PaymentRequired, await response.Content.ReadAsStringAsync());
+        Assert.Equal(requestedUsd, (await ErrorJson.ReadAsync(response)).GetProperty("requested_usd").GetDecimal());
+        Assert.Empty(vendor.Received);
+        Assert.Equal((0m, 0m), await SpendAsync(host, id));
+    }
+
     /// <summary>The key's spent_today_usd and reserved_usd as the admin API reports them.</summary>
     public static async Task<(decimal Spent, decimal Reserved)> SpendAsync(KeyBrakeHost host, string id)
     {

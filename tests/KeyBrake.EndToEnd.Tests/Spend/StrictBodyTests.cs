@@ -91,10 +91,7 @@ public sealed class StrictBodyTests : HostedTest
 
         using var response = await PricedCall.SendAsync(Host, token, "POST", "/resend/emails", "application/json", body);
 
-        Assert.Equal(HttpStatusCode.PaymentRequired, response.StatusCode);
-        Assert.Equal(0.002m, (await ErrorJson.ReadAsync(response)).GetProperty("requested_usd").GetDecimal());
-        Assert.Empty(Vendor.Received);
-        Assert.Equal((0m, 0m), await PricedCall.SpendAsync(Host, id));
+        await PricedCall.AssertOverCapAsync(Host, Vendor, id, response, 0.002m);
     }
 
     [Fact]
@@ -117,10 +114,7 @@ public sealed class StrictBodyTests : HostedTest
 
         using var response = await PricedCall.SendAsync(Host, token, "POST", Messages, Form, body);
 
-        Assert.Equal(HttpStatusCode.PaymentRequired, response.StatusCode);
-        Assert.Equal(0.02m, (await ErrorJson.ReadAsync(response)).GetProperty("requested_usd").GetDecimal());
-        Assert.Empty(Vendor.Received);
-        Assert.Equal((0m, 0m), await PricedCall.SpendAsync(Host, id));
+        await PricedCall.AssertOverCapAsync(Host, Vendor, id, response, 0.02m);
     }
 
     [Fact]
