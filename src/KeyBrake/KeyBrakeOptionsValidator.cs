@@ -126,6 +126,17 @@ internal sealed partial class KeyBrakeOptionsValidator(IConfiguration? configura
                 errors.Add($"KeyBrake:Pricing:{name}: {micros} must be 0-1000000000 micro-USD.");
             }
         }
+        // SPEC §5: an operator's free writes are allowlist patterns (§4 step 5); every bad one is listed.
+        foreach (var (vendor, patterns) in pricing.FreeWrites)
+        {
+            for (var i = 0; i < patterns.Length; i++)
+            {
+                if (!Policy.EndpointPattern.TryParse(patterns[i], out _, out var error))
+                {
+                    errors.Add($"KeyBrake:Pricing:{vendor}:FreeWrites:{i}: '{patterns[i]}': {error}");
+                }
+            }
+        }
     }
 
     private static void ValidateSecrets(SecretsOptions secrets, List<string> errors)

@@ -53,6 +53,34 @@ public sealed class KeyBrakeOptionsValidatorTests
         }
     }
 
+    [Fact]
+    public void Validate_PricingFreeWrites_ListsEveryBadPattern()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(KeyBrakeHostExtensions.Defaults).AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["KeyBrake:Pricing:stripe:FreeWrites:0"] = "POST /v1/subscriptions",
+            ["KeyBrake:Pricing:stripe:FreeWrites:1"] = "post /v1/subscriptions",
+            ["KeyBrake:Pricing:stripe:FreeWrites:2"] = "POST v1/x",
+            ["KeyBrake:Pricing:twilio:FreeWrites:0"] = "/2010-04-01/Accounts/*/Queues/../x",
+            ["KeyBrake:Pricing:resend:FreeWrites:0"] = "POST /broadcasts/*/send",
+            ["KeyBrake:Pricing:resend:FreeWrites:1"] = "POST /broadcasts/b*/send",
+        }).Build();
+        var options = configuration.GetSection("KeyBrake").Get<KeyBrakeOptions>()!;
+
+        var result = new KeyBrakeOptionsValidator().Validate(null, options);
+
+        var failures = string.Join("\n", result.Failures ?? []);
+        Assert.Equal(4, result.Failures?.Count(f => f.Contains(":FreeWrites:", StringComparison.Ordinal)));
+        foreach (var expected in new[]
+        {
+            "KeyBrake:Pricing:stripe:FreeWrites:1", "KeyBrake:Pricing:stripe:FreeWrites:2", "KeyBrake:Pricing:twilio:FreeWrites:0",
+            "KeyBrake:Pricing:resend:FreeWrites:1",
+        })
+        {
+            Assert.Contains(expected, failures, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData("http://0.0.0.0:8081", false, true)]
     [InlineData("http://10.1.2.3:8081", false, true)]

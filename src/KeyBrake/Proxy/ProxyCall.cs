@@ -34,7 +34,11 @@ internal sealed class ProxyCall(string vendor, string path, string requestId)
     /// the audit's details alike; the bytes forwarded are never touched.
     /// </summary>
     public (Spend.Pricing.RequestFields? Fields, string? Error) ReadFields(HttpRequest request) =>
-        _fields ??= (Spend.Pricing.RequestFields.Parse(request.ContentType, Body.Span, request.QueryString.Value, out var error), error);
+        _fields ??= (Spend.Pricing.RequestFields.Parse(request.ContentType, ContentEncoding(request), Body, request.QueryString.Value, out var error), error);
+
+    /// <summary>The request's Content-Encoding, null only when absent: pricing refuses any (SPEC §5), even an empty one.</summary>
+    private static string? ContentEncoding(HttpRequest request) =>
+        request.Headers.TryGetValue(Microsoft.Net.Http.Headers.HeaderNames.ContentEncoding, out var value) ? value.ToString() : null;
 
     /// <summary>The agent's <c>X-KeyBrake-Reason</c> (at most 500 characters), for the audit entries.</summary>
     public string? Reason { get; set; }

@@ -2,7 +2,7 @@ using KeyBrake.Keys;
 
 namespace KeyBrake.Spend;
 
-/// <summary>SPEC §4 step 6 and §5: price a call and reserve it against the key's daily cap, then settle it from the response.</summary>
+/// <summary>SPEC §4 step 7 and §5: price a call and reserve it against the key's daily cap, then settle it from the response.</summary>
 internal interface ISpendGate
 {
     ValueTask<SpendReservation> ReserveAsync(VaultKey key, HttpContext context, CancellationToken cancellationToken);

@@ -5,7 +5,7 @@ using KeyBrake.Spend.Pricing;
 namespace KeyBrake.Spend;
 
 /// <summary>
-/// SPEC §4 step 6 and §5: price the call, reserve it atomically against today's cap (402 <c>daily_cap_exceeded</c>
+/// SPEC §4 step 7 and §5: price the call, reserve it atomically against today's cap (402 <c>daily_cap_exceeded</c>
 /// with the figures), refuse what moves money but cannot be priced (422 <c>unpriceable_request</c>), then settle from
 /// the response: 2xx counts (0 for Stripe's <c>Idempotent-Replayed: true</c>), 4xx is released, 5xx / time-out /
 /// broken connection counts as in doubt.

@@ -15,7 +15,7 @@ public sealed class ProxyPipelineTests() : HostedTest(new FakeTimeProvider(new D
     public async Task AllowedCall_ReachesVendorWithSecret_WithoutTokenOrKeyBrakeHeaders()
     {
         var (_, token) = await Host.CreateKeyAsync("run-allowed", "stripe", StripeAllowed, cap: 50);
-        using var request = KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents?expand[]=customer", token,
+        using var request = KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents?expand[0]=customer", token,
             new StringContent("amount=500&currency=usd", Encoding.UTF8, "application/x-www-form-urlencoded"));
         request.Headers.Add("X-KeyBrake-Reason", "charge the nightly batch");
         request.Headers.Add("X-KeyBrake-Anything", "internal");
@@ -27,7 +27,7 @@ public sealed class ProxyPipelineTests() : HostedTest(new FakeTimeProvider(new D
         var received = Assert.Single(Vendor.Received);
         Assert.Equal("POST", received.Method);
         Assert.Equal("/v1/payment_intents", received.Path);
-        Assert.Equal("?expand[]=customer", Uri.UnescapeDataString(received.Query));
+        Assert.Equal("?expand[0]=customer", Uri.UnescapeDataString(received.Query));
         Assert.Equal("amount=500&currency=usd", received.Body);
         Assert.Equal("Bearer " + KeyBrakeHost.StripeSecret, received.Headers["Authorization"]);
         Assert.DoesNotContain(received.Headers, h => h.Key.StartsWith("X-KeyBrake-", StringComparison.OrdinalIgnoreCase));

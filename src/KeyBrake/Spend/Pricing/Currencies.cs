@@ -11,14 +11,17 @@ internal sealed class Currencies(PricingOptions options)
     private readonly HashSet<string> _zeroDecimal = Split(options.ZeroDecimalCurrencies);
     private readonly HashSet<string> _threeDecimal = Split(options.ThreeDecimalCurrencies);
 
-    /// <summary>Parses a minor-unit amount: digits only (no sign, decimals or exponent), at most <see cref="MaxAmountMinor"/>.</summary>
+    /// <summary>
+    /// Parses a minor-unit amount: ASCII digits only (no sign, space, decimals or exponent) and no leading zero, which
+    /// some parsers read as octal (SPEC §5 one reading); at most <see cref="MaxAmountMinor"/>.
+    /// </summary>
     public static bool TryParseAmount(string? text, out long amount, out string? error)
     {
         amount = 0;
         error = null;
-        if (string.IsNullOrEmpty(text) || text.Length > 12 || !text.All(char.IsAsciiDigit))
+        if (string.IsNullOrEmpty(text) || text.Length > 12 || !text.All(char.IsAsciiDigit) || (text.Length > 1 && text[0] == '0'))
         {
-            error = $"amount '{text}' must be a non-negative integer in minor units (at most {MaxAmountMinor})";
+            error = $"amount '{(text?.Length > 20 ? text[..20] + "…" : text)}' must be a non-negative integer in minor units, digits only with no leading zero (at most {MaxAmountMinor})";
             return false;
         }
         amount = long.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
@@ -29,10 +32,13 @@ internal sealed class Currencies(PricingOptions options)
     {
         value = default;
         error = null;
-        var code = currency?.Trim().ToLowerInvariant();
-        if (string.IsNullOrEmpty(code) || !options.Fx.TryGetValue(code, out var microsPerMajor))
+        // Three ASCII letters exactly: no spaces a vendor might trim differently.
+        var code = currency is { Length: 3 } && currency.All(char.IsAsciiLetter) ? currency.ToLowerInvariant() : null;
+        if (code is null || !options.Fx.TryGetValue(code, out var microsPerMajor))
         {
-            error = $"currency '{currency}' has no configured FX rate (KeyBrake:Pricing:Fx:{code})";
+            error = code is null
+                ? $"currency '{(currency?.Length > 20 ? currency[..20] + "…" : currency)}' is not a three-letter code"
+                : $"currency '{code}' has no configured FX rate (KeyBrake:Pricing:Fx:{code})";
             return false;
         }
         var decimals = _zeroDecimal.Contains(code) ? 0 : _threeDecimal.Contains(code) ? 3 : 2;

@@ -3,7 +3,8 @@ namespace KeyBrake.Spend.Pricing;
 /// <summary>
 /// <c>KeyBrake:Pricing</c> (SPEC §5): what a call costs against a key's cap. Money is integer micro-USD; an FX rate is
 /// the micro-USD of one major unit of the currency (1 EUR = 1,100,000 µUSD). Defaults are in
-/// <see cref="KeyBrakeHostExtensions.Defaults"/> and the README; set your own rates.
+/// <see cref="KeyBrakeHostExtensions.Defaults"/> and the README; set your own rates. Each vendor's section
+/// (<c>KeyBrake:Pricing:{vendor}</c>, bound case-insensitively) also holds the operator's <c>FreeWrites</c>.
 /// </summary>
 internal sealed record PricingOptions
 {
@@ -15,28 +16,13 @@ internal sealed record PricingOptions
     /// <summary>Comma-separated currencies with three decimals (bhd, jod, kwd, omr, tnd).</summary>
     public string ThreeDecimalCurrencies { get; init; } = "";
 
+    public StripePricingOptions Stripe { get; init; } = new();
+
     public TwilioPricingOptions Twilio { get; init; } = new();
 
     public ResendPricingOptions Resend { get; init; } = new();
-}
 
-internal sealed record TwilioPricingOptions
-{
-    /// <summary>One SMS segment (GSM-7: 160 / 153 characters, UCS-2: 70 / 67).</summary>
-    public long SegmentMicros { get; init; }
-
-    /// <summary>An MMS (media, no body).</summary>
-    public long MmsMicros { get; init; }
-
-    /// <summary>Reserved per call created; settled from the response's price when it states one.</summary>
-    public long CallMicros { get; init; }
-
-    /// <summary>Buying a phone number.</summary>
-    public long PhoneNumberMicros { get; init; }
-}
-
-internal sealed record ResendPricingOptions
-{
-    /// <summary>One email to one recipient (to + cc + bcc each count).</summary>
-    public long EmailMicros { get; init; }
+    /// <summary>Each vendor's <c>FreeWrites</c>, by the vendor's name as configuration and errors spell it.</summary>
+    public IEnumerable<(string Vendor, string[] FreeWrites)> FreeWrites =>
+        [("stripe", Stripe.FreeWrites), ("twilio", Twilio.FreeWrites), ("resend", Resend.FreeWrites)];
 }

@@ -2,27 +2,58 @@ using System.Text.Json;
 
 namespace KeyBrake.Spend.Pricing;
 
-/// <summary>Resend (SPEC §5): one email per recipient (to + cc + bcc); <c>/emails/batch</c> sums its items (at most 100).</summary>
+/// <summary>
+/// Resend (SPEC §5): one email per recipient (to + cc + bcc), a string holding a comma-separated list counting one
+/// per address; <c>/emails/batch</c> sums its items (at most 100). Broadcasts, contacts, audiences, domains and API
+/// keys are 422 until an operator lists them in <c>KeyBrake:Pricing:resend:FreeWrites</c>.
+/// </summary>
 internal sealed class ResendPricing(ResendPricingOptions prices)
 {
     public const int MaxBatch = 100;
 
+    private enum Rule
+    {
+        Email,
+        Batch,
+    }
+
+    private static readonly (string, Rule)[] Priced =
+    [
+        ("POST /emails", Rule.Email),
+        ("POST /emails/batch", Rule.Batch),
+    ];
+
+    /// <summary>Rescheduling (only <c>scheduled_at</c> can change) and cancelling a scheduled email.</summary>
+    private static readonly string[] Free =
+    [
+        "PATCH /emails/*",
+        "POST /emails/*/cancel",
+    ];
+
+    private static readonly string[] RecipientFields = ["to", "cc", "bcc"];
+
+    private readonly WriteTable<Rule> _writes = new("resend", Priced, Free, prices.FreeWrites);
+
     public Price Price(string method, string path, Func<(RequestFields? Fields, string? Error)> read)
     {
-        if (method != "POST" || path is not ("/emails" or "/emails/batch"))
+        if (!_writes.TryPriced(method, path, out var rule))
         {
-            return Pricing.Price.Free;
+            return _writes.FreeOrUnpriceable(method, path);
         }
         var (fields, error) = read();
         if (fields?.Json is not { } json)
         {
             return Pricing.Price.Unpriceable(error ?? "a Resend email must be a JSON body to be priced");
         }
-        var items = path == "/emails" ? (json.ValueKind == JsonValueKind.Object ? [json] : null)
+        if (fields.Repeated() is { } repeated)
+        {
+            return Pricing.Price.Unpriceable(repeated);
+        }
+        var items = rule == Rule.Email ? (json.ValueKind == JsonValueKind.Object ? [json] : null)
             : json.ValueKind == JsonValueKind.Array ? json.EnumerateArray().ToList() : null;
         if (items is null)
         {
-            return Pricing.Price.Unpriceable(path == "/emails" ? "the body must be a JSON object" : "the batch body must be a JSON array");
+            return Pricing.Price.Unpriceable(rule == Rule.Email ? "the body must be a JSON object" : "the batch body must be a JSON array");
         }
         if (items.Count is 0 or > MaxBatch)
         {
@@ -34,33 +65,75 @@ internal sealed class ResendPricing(ResendPricingOptions prices)
             var count = item.ValueKind == JsonValueKind.Object ? Recipients(item) : -1;
             if (count <= 0)
             {
-                return Pricing.Price.Unpriceable("every email needs at least one recipient in 'to', 'cc' or 'bcc' (strings or arrays of strings)");
+                return Pricing.Price.Unpriceable("every email needs at least one recipient in 'to', 'cc' or 'bcc' (strings or arrays of strings), "
+                    + "each address separable one way only: comma-separated, one '@' each, no ';' and no quoted name holding a comma");
             }
             recipients += count;
         }
         return new Price(new MicroUsd(recipients * prices.EmailMicros));
     }
 
+    /// <summary>Recipients of one email; -1 when a field is not a string or array of strings, or holds an ambiguous list.</summary>
     private static int Recipients(JsonElement email)
     {
         var count = 0;
-        foreach (var field in new[] { "to", "cc", "bcc" })
+        foreach (var field in RecipientFields)
         {
             if (!email.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
             {
                 continue;
             }
-            switch (value.ValueKind)
+            List<JsonElement>? strings = value.ValueKind switch
             {
-                case JsonValueKind.String:
-                    count++;
-                    break;
-                case JsonValueKind.Array when value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String):
-                    count += value.GetArrayLength();
-                    break;
-                default:
+                JsonValueKind.String => [value],
+                JsonValueKind.Array when value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String) => value.EnumerateArray().ToList(),
+                _ => null,
+            };
+            foreach (var text in strings ?? [])
+            {
+                var addresses = Addresses(text);
+                if (addresses < 0)
+                {
                     return -1;
+                }
+                count += addresses;
             }
+            if (strings is null)
+            {
+                return -1;
+            }
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// Addresses in one recipient string, split on commas as a naive reader would. Each part must hold exactly one
+    /// '@', so a quoted display name holding a comma (<c>"Doe, Jane" &lt;j@x.com&gt;</c>), an unquoted one, a
+    /// ';' list or a space-separated list cannot be counted lower than the vendor might send: -1, unpriceable.
+    /// </summary>
+    private static int Addresses(JsonElement element)
+    {
+        string text;
+        try
+        {
+            text = element.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            return -1; // a lone surrogate: not text any reader agrees on
+        }
+        if (text.Contains(';', StringComparison.Ordinal) || (text.Contains('"', StringComparison.Ordinal) && text.Contains(',', StringComparison.Ordinal)))
+        {
+            return -1;
+        }
+        var count = 0;
+        foreach (var part in text.Split(','))
+        {
+            if (part.AsSpan().Count('@') != 1)
+            {
+                return -1;
+            }
+            count++;
         }
         return count;
     }

@@ -1,43 +1,92 @@
 namespace KeyBrake.Spend.Pricing;
 
 /// <summary>
-/// Twilio (SPEC §5): a message costs its segments × the segment price (an MMS the MMS price), a call a configured
-/// reservation, buying a number the number price; each is settled from the response's <c>price</c> when it states one.
+/// Twilio (SPEC §5): a message costs its segments × the segment price, an MMS (any <c>MediaUrl</c>, whatever the
+/// body) the MMS price, a call a configured reservation, buying a number the number price; each is settled from the
+/// response's <c>price</c> when it states one. Only the <c>.json</c> forms are priced: <c>/Messages</c>,
+/// <c>/Messages.xml</c> or <c>/messages.json</c> are other paths, and 422 unless an operator lists them.
 /// </summary>
 internal sealed class TwilioPricing(TwilioPricingOptions prices)
 {
+    private enum Rule
+    {
+        Message,
+        Call,
+        PhoneNumber,
+    }
+
+    /// <summary>
+    /// Mobile and toll-free numbers (<c>IncomingPhoneNumbers/Mobile.json</c>, <c>/TollFree.json</c>) cost more than the
+    /// configured local-number price, so they stay unpriced (422) rather than under-counted.
+    /// </summary>
+    private static readonly (string, Rule)[] Priced =
+    [
+        ("POST /2010-04-01/Accounts/*/Messages.json", Rule.Message),
+        ("POST /2010-04-01/Accounts/*/Calls.json", Rule.Call),
+        ("POST /2010-04-01/Accounts/*/IncomingPhoneNumbers.json", Rule.PhoneNumber),
+        ("POST /2010-04-01/Accounts/*/IncomingPhoneNumbers/Local.json", Rule.PhoneNumber),
+    ];
+
+    /// <summary>
+    /// Redacting or cancelling a message (its only updatable fields are an empty Body and Status=canceled) and deleting
+    /// records. Updating a live call (a redirect can dial out) or a number is left out (422 unless listed).
+    /// </summary>
+    private static readonly string[] Free =
+    [
+        "POST /2010-04-01/Accounts/*/Messages/*",
+        "DELETE /2010-04-01/Accounts/*/Messages/*",
+        "DELETE /2010-04-01/Accounts/*/Messages/*/Media/*",
+        "DELETE /2010-04-01/Accounts/*/Calls/*",
+        "DELETE /2010-04-01/Accounts/*/Recordings/*",
+        "DELETE /2010-04-01/Accounts/*/IncomingPhoneNumbers/*",
+    ];
+
+    /// <summary>List parameters twilio-node repeats (<c>MediaUrl=a&amp;MediaUrl=b</c>); how many there are does not change the price.</summary>
+    private static readonly HashSet<string> Lists = new(["MediaUrl", "PersistentAction"], StringComparer.OrdinalIgnoreCase);
+
+    private readonly WriteTable<Rule> _writes = new("twilio", Priced, Free, prices.FreeWrites);
+
     public Price Price(string method, string path, Func<(RequestFields? Fields, string? Error)> read)
     {
-        if (method != "POST")
+        if (!_writes.TryPriced(method, path, out var rule))
         {
-            return Pricing.Price.Free;
+            return _writes.FreeOrUnpriceable(method, path);
         }
-        if (path.EndsWith("/Calls.json", StringComparison.Ordinal))
+        switch (rule)
         {
-            return new Price(new MicroUsd(prices.CallMicros));
-        }
-        if (path.EndsWith("/IncomingPhoneNumbers.json", StringComparison.Ordinal))
-        {
-            return new Price(new MicroUsd(prices.PhoneNumberMicros));
-        }
-        if (!path.EndsWith("/Messages.json", StringComparison.Ordinal))
-        {
-            return Pricing.Price.Free;
+            case Rule.Call:
+                return new Price(new MicroUsd(prices.CallMicros));
+            case Rule.PhoneNumber:
+                return new Price(new MicroUsd(prices.PhoneNumberMicros));
         }
         var (fields, error) = read();
         if (fields is null || fields.Unparsed || fields.Json is not null)
         {
             return Pricing.Price.Unpriceable(error ?? "a Twilio message must be form-encoded (application/x-www-form-urlencoded) to be priced");
         }
-        if (!fields.TryGetSingle("Body", out var body, out error))
+        if (fields.Repeated(Lists) is { } repeated)
+        {
+            return Pricing.Price.Unpriceable(repeated);
+        }
+        if (fields.Has("ContentSid"))
+        {
+            return Pricing.Price.Unpriceable("a message from a content template (ContentSid) cannot be priced before it is sent");
+        }
+        if (!fields.TryGetSingle("Body", out var body, out error) || !fields.TryGetSingle("SendAsMms", out var sendAsMms, out error))
         {
             return Pricing.Price.Unpriceable(error!);
         }
+        if (sendAsMms is not (null or "true" or "false"))
+        {
+            return Pricing.Price.Unpriceable("'SendAsMms' must be true or false");
+        }
+        if (fields.Has("MediaUrl") || sendAsMms == "true")
+        {
+            return new Price(new MicroUsd(prices.MmsMicros));
+        }
         if (body is null)
         {
-            return fields.Has("MediaUrl")
-                ? new Price(new MicroUsd(prices.MmsMicros))
-                : Pricing.Price.Unpriceable("a message without 'Body' or 'MediaUrl' (a content template) cannot be priced before it is sent");
+            return Pricing.Price.Unpriceable("a message without 'Body' or 'MediaUrl' cannot be priced before it is sent");
         }
         var (segments, _) = SmsSegments.Count(body);
         return new Price(new MicroUsd(segments * prices.SegmentMicros));

@@ -66,8 +66,8 @@ public sealed class PricerTests
     [InlineData("amount=9999999999999&currency=usd", "non-negative integer")]
     [InlineData("amount=500&currency=xyz", "no configured FX rate")]
     [InlineData("amount=500", "and a 'currency'")]
-    [InlineData("amount=500&amount=1&currency=usd", "given 2 times")]
-    [InlineData("amount=500&currency=usd&currency=eur", "given 2 times")]
+    [InlineData("amount=500&amount=1&currency=usd", "more than once")]
+    [InlineData("amount=500&currency=usd&currency=eur", "more than once")]
     public void Stripe_BadAmountsOrCurrencies_AreUnpriceable_NeverFree(string body, string why)
     {
         var price = Price("stripe", "POST", "/v1/payment_intents", Form, body);
@@ -80,11 +80,11 @@ public sealed class PricerTests
     {
         var price = Pricer.Price("stripe", "POST", "/v1/payment_intents", Form, Encoding.UTF8.GetBytes("amount=500&currency=usd"), "?amount=1");
 
-        Assert.Contains("given 2 times", price.Refusal, StringComparison.Ordinal);
+        Assert.Contains("more than once", price.Refusal, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData(Json, """{"amount":500,"currency":"usd"}""", null)]
+    [InlineData(Json, """{"amount":500,"currency":"usd"}""", "form-encoded")] // Stripe reads forms only: JSON would be a second reading
     [InlineData("text/plain", "amount=500&currency=usd", "form-encoded")]
     [InlineData(Json, "{broken", "does not parse")]
     public void Stripe_BodiesThatAreNotForms(string contentType, string body, string? why)
@@ -186,7 +186,7 @@ public sealed class PricerTests
 
     [Theory]
     [InlineData("To=%2B15555550100&ContentSid=HX1", "template")]
-    [InlineData("Body=a&Body=b", "given 2 times")]
+    [InlineData("Body=a&Body=b", "more than once")]
     public void Twilio_MessagesThatCannotBePriced(string body, string why)
     {
         Assert.Contains(why, Price("twilio", "POST", "/2010-04-01/Accounts/AC1/Messages.json", Form, body).Refusal, StringComparison.Ordinal);
