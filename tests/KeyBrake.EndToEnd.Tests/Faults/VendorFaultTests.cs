@@ -9,7 +9,8 @@ namespace KeyBrake.EndToEnd.Tests.Faults;
 /// <summary>
 /// A vendor that hangs, resets the connection, answers slowly or is not listening, behind the real KeyBrake process
 /// with a per-vendor response time-out: the agent gets the right error, the money is settled as SPEC §5 says (kept
-/// in doubt when the call may have executed), and the audit log has the request and its outcome for each.
+/// in doubt when the call may have executed, released as not_delivered when no connection could be made), and the
+/// audit log has the request and its outcome for each.
 /// </summary>
 public sealed class VendorFaultTests
 {
@@ -19,7 +20,7 @@ public sealed class VendorFaultTests
     [InlineData(Fault.Hangs, HttpStatusCode.GatewayTimeout, "upstream_timeout", "in_doubt")]
     [InlineData(Fault.ResetsTheConnection, HttpStatusCode.BadGateway, "upstream_unreachable", "in_doubt")]
     [InlineData(Fault.AnswersSlowly, HttpStatusCode.OK, null, "executed")]
-    [InlineData(Fault.IsNotListening, HttpStatusCode.BadGateway, "upstream_unreachable", "in_doubt")]
+    [InlineData(Fault.IsNotListening, HttpStatusCode.BadGateway, "upstream_unreachable", "not_delivered")]
     public async Task FaultyVendor_GetsTheRightError_SettlementAndAuditEntries(Fault fault, HttpStatusCode status, string? code, string outcome)
     {
         await using var vendor = await FakeVendor.StartAsync();
@@ -59,11 +60,13 @@ public sealed class VendorFaultTests
         var entries = await EntriesAsync(host, id, requestId);
         Assert.Equal(["proxy.request", "proxy.response"], entries.Select(e => e.GetProperty("type").GetString()));
         var settled = entries[1];
-        Assert.Equal((outcome, (long)status, 7_000_000L),
+        // Executed or in doubt, the $7 counts against the cap; never sent (SPEC §5 not_delivered), it is released.
+        var counted = fault == Fault.IsNotListening ? 0m : 7m;
+        Assert.Equal((outcome, (long)status, (long)(counted * 1_000_000)),
             (settled.GetProperty("outcome").GetString(), settled.GetProperty("http_status").GetInt64(), settled.GetProperty("cost_usd_micros").GetInt64()));
-        // Executed or in doubt, the $7 counts against the cap; nothing stays merely reserved.
+        // Nothing stays merely reserved.
         var key = await host.Admin.GetFromJsonAsync<JsonElement>($"/v1/keys/{id}");
-        Assert.Equal((7m, 0m), (key.GetProperty("spent_today_usd").GetDecimal(), key.GetProperty("reserved_usd").GetDecimal()));
+        Assert.Equal((counted, 0m), (key.GetProperty("spent_today_usd").GetDecimal(), key.GetProperty("reserved_usd").GetDecimal()));
         Assert.DoesNotContain(KeyBrakeHost.StripeSecret, host.Output, StringComparison.Ordinal);
     }
 
