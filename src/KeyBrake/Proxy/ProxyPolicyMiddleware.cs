@@ -232,12 +232,12 @@ internal sealed partial class ProxyPolicyMiddleware(
         {
             var error = failure.Error switch
             {
-                ForwarderError.RequestTimedOut => new KeyBrakeError(StatusCodes.Status504GatewayTimeout, "upstream_timeout",
-                    $"{call.Vendor} did not answer in time; the call may or may not have been executed."),
                 ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => null, // the agent went away
-                // No connection was made: nothing was sent, a retry is safe.
+                // No connection was made (YARP reports a connect time-out as a time-out): nothing was sent, a retry is safe.
                 _ when neverConnected => new KeyBrakeError(StatusCodes.Status502BadGateway, "upstream_unreachable",
                     $"{call.Vendor} could not be reached; nothing was sent to {call.Vendor}.", retryable: true),
+                ForwarderError.RequestTimedOut => new KeyBrakeError(StatusCodes.Status504GatewayTimeout, "upstream_timeout",
+                    $"{call.Vendor} did not answer in time; the call may or may not have been executed."),
                 // The connection broke after the request went out: it may have executed, a blind retry could repeat it.
                 _ => new KeyBrakeError(StatusCodes.Status502BadGateway, "upstream_unreachable",
                     $"The connection to {call.Vendor} broke ({failure.Error}); the call may or may not have been executed."),
@@ -264,7 +264,9 @@ internal sealed partial class ProxyPolicyMiddleware(
 
     /// <summary>
     /// The failures that happen before a byte of the request goes out: the name did not resolve, the TCP connection or
-    /// the TLS handshake failed. Anything later (a reset, a time-out) may have reached the vendor.
+    /// the TLS handshake failed, or the vendor's <c>ConnectTimeout</c> passed (SocketsHttpHandler reports that one as a
+    /// cancellation whose inner exception is a <see cref="TimeoutException"/>; YARP's own response time-out cancels
+    /// without one, and stays in doubt). Anything later (a reset, a response time-out) may have reached the vendor.
     /// </summary>
     private static bool NeverConnected(Exception? exception)
     {
@@ -273,7 +275,7 @@ internal sealed partial class ProxyPolicyMiddleware(
             if (e is HttpRequestException
                 {
                     HttpRequestError: HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError,
-                })
+                } or OperationCanceledException { InnerException: TimeoutException })
             {
                 return true;
             }
