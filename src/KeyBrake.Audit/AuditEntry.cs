@@ -53,5 +53,7 @@ public static class AuditOutcomes
     public const string Executed = "executed";
     public const string VendorRejected = "vendor_rejected";
     public const string InDoubt = "in_doubt";
+    /// <summary>SPEC §5: no connection to the vendor could be made, nothing was sent; the reservation was released.</summary>
+    public const string NotDelivered = "not_delivered";
     public const string Denied = "denied";
 }

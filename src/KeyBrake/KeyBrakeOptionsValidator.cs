@@ -80,6 +80,11 @@ internal sealed partial class KeyBrakeOptionsValidator(IConfiguration? configura
         {
             errors.Add($"KeyBrake:Proxy:MaxBodyBytes: {options.Proxy.MaxBodyBytes} must be between 1 and 67108864.");
         }
+        // SPEC §2: the budget every in-flight body shares; smaller than one allowed body, that body could never be read.
+        if (options.Proxy.MaxInFlightBodyBytes < 1 || options.Proxy.MaxInFlightBodyBytes < options.Proxy.MaxBodyBytes)
+        {
+            errors.Add($"KeyBrake:Proxy:MaxInFlightBodyBytes: {options.Proxy.MaxInFlightBodyBytes} must be positive and at least KeyBrake:Proxy:MaxBodyBytes ({options.Proxy.MaxBodyBytes}).");
+        }
         if (!Duration.TryParseConfig(options.Proxy.UpstreamTimeout, out var upstreamTimeout) || upstreamTimeout <= TimeSpan.Zero)
         {
             errors.Add($"KeyBrake:Proxy:UpstreamTimeout: '{options.Proxy.UpstreamTimeout}' must be a positive duration.");

@@ -103,4 +103,27 @@ public sealed class KeyBrakeOptionsValidatorTests
             Assert.Contains("Kestrel:Endpoints:Admin:Url", result.FailureMessage, StringComparison.Ordinal);
         }
     }
+
+    [Theory]
+    [InlineData(0L, 1_048_576L, true)]
+    [InlineData(-1L, 1_048_576L, true)]
+    [InlineData(524_288L, 1_048_576L, true)]
+    [InlineData(1_048_576L, 1_048_576L, false)]
+    [InlineData(67_108_864L, 1_048_576L, false)]
+    public void Validate_MaxInFlightBodyBytes_MustBePositiveAndHoldOneBody(long inFlight, long maxBody, bool error)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(KeyBrakeHostExtensions.Defaults).Build();
+        var options = configuration.GetSection("KeyBrake").Get<KeyBrakeOptions>()! with
+        {
+            Proxy = new() { MaxInFlightBodyBytes = inFlight, MaxBodyBytes = maxBody },
+        };
+
+        var result = new KeyBrakeOptionsValidator().Validate(null, options);
+
+        Assert.Equal(error, result.Failed);
+        if (error)
+        {
+            Assert.Contains("KeyBrake:Proxy:MaxInFlightBodyBytes", result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
 }

@@ -2,11 +2,15 @@ namespace KeyBrake.Policy;
 
 /// <summary>
 /// SPEC §4 step 2, applied to the raw request target (before any decoding or dot-segment removal by the server):
-/// <c>/</c>-separated segments of <c>[A-Za-z0-9._~!$&amp;'()*+,;=:@-]</c>, none empty, <c>.</c> or <c>..</c>.
-/// A <c>%</c> or backslash anywhere fails, so no encoding can smuggle a segment past the allowlist.
+/// <c>/</c>-separated segments of <c>[A-Za-z0-9._~!$&amp;'()*+,=:@-]</c>, none empty, <c>.</c> or <c>..</c>.
+/// A <c>%</c> or backslash anywhere fails, so no encoding can smuggle a segment past the allowlist. No <c>;</c>
+/// either (SPEC v2): servlet-style upstreams read <c>..;</c> as <c>..</c> and <c>x;a=b</c> as <c>x</c>.
 /// </summary>
 internal static class CanonicalPath
 {
+    /// <summary>SPEC §4 step 2: the raw request target after the vendor prefix, query string included; longer is 414.</summary>
+    public const int MaxTargetLength = 2048;
+
     public static bool IsCanonical(ReadOnlySpan<char> path) => IsCanonical(path, allowWildcard: false);
 
     /// <param name="allowWildcard">For allowlist patterns: <c>*</c> may only be a whole segment.</param>
@@ -56,5 +60,5 @@ internal static class CanonicalPath
 
     private static bool IsSegmentChar(char c) =>
         c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9')
-            or '.' or '_' or '~' or '!' or '$' or '&' or '\'' or '(' or ')' or '*' or '+' or ',' or ';' or '=' or ':' or '@' or '-';
+            or '.' or '_' or '~' or '!' or '$' or '&' or '\'' or '(' or ')' or '*' or '+' or ',' or '=' or ':' or '@' or '-';
 }

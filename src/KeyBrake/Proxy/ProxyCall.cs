@@ -27,6 +27,9 @@ internal sealed class ProxyCall(string vendor, string path, string requestId)
     /// <summary>The request body, read once (bounded by MaxBodyBytes) so pricing and forwarding see the same bytes.</summary>
     public ReadOnlyMemory<byte> Body { get; set; }
 
+    /// <summary>Bytes this call holds of the process-wide <see cref="InFlightBodyBudget"/>; given back when the call ends.</summary>
+    public long BodyBytesHeld { get; set; }
+
     private (Spend.Pricing.RequestFields? Fields, string? Error)? _fields;
 
     /// <summary>

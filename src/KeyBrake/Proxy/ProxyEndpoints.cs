@@ -12,6 +12,9 @@ internal static class ProxyEndpoints
         // Built from the validated options when YARP first asks, so bad configuration fails validation, not here.
         services.AddSingleton<IProxyConfigProvider>(sp => FromOptions(sp.GetRequiredService<IOptions<KeyBrakeOptions>>().Value));
         services.AddReverseProxy().AddTransforms<VendorCredentialTransform>();
+        services.AddSingleton<Telemetry.AnonymousRefusals>();
+        services.AddSingleton<InFlightBodyBudget>();
+        services.AddSingleton<RequestBodyReader>();
         services.AddSingleton<IForwarderHttpClientFactory, VendorHttpClientFactory>();
         return services;
     }

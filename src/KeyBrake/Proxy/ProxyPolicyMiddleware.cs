@@ -19,12 +19,18 @@ internal sealed partial class ProxyPolicyMiddleware(
     ISpendGate spend,
     IProxyAuditTrail audit,
     ISecretStore secrets,
+    RequestBodyReader bodies,
+    AnonymousRefusals anonymous,
     IOptions<KeyBrakeOptions> options,
     TimeProvider time,
     ILogger<ProxyPolicyMiddleware> logger)
 {
+    private static readonly KeyBrakeError MissingKey = new(StatusCodes.Status401Unauthorized, "missing_key",
+        "Send the vault key as Authorization: Bearer vk_… (or as the Basic username or password).");
+
+    private static readonly KeyBrakeError InvalidKey = new(StatusCodes.Status401Unauthorized, "invalid_key", "This vault key is not known.");
+
     private readonly Dictionary<string, VendorOptions> _vendors = options.Value.Vendors;
-    private readonly long _maxBodyBytes = options.Value.Proxy.MaxBodyBytes;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -38,10 +44,9 @@ internal sealed partial class ProxyPolicyMiddleware(
         var token = ProxyToken.Read(context.Request.Headers.Authorization);
         if (token is null)
         {
-            Log.MissingKey(logger, call.RequestId, call.Vendor);
-            KeyBrakeMetrics.Denied(call.Vendor, "missing_key");
-            return new KeyBrakeError(StatusCodes.Status401Unauthorized, "missing_key",
-                "Send the vault key as Authorization: Bearer vk_… (or as the Basic username or password).").WriteAsync(context);
+            // SPEC §4: no token, no key to hold to account: counted and logged once a second, never chained.
+            anonymous.Refused(call.Vendor, MissingKey.Code);
+            return MissingKey.WriteAsync(context);
         }
         return InvokeWithKeyAsync(context, call, VaultToken.Hash(token));
     }
@@ -51,18 +56,32 @@ internal sealed partial class ProxyPolicyMiddleware(
         using var span = call.Span = KeyBrakeTelemetry.StartProxyCall(call.Vendor, context.Request.Method);
         span?.SetTag("keybrake.request_id", call.RequestId);
         var key = await keys.FindAsync(tokenHash, context.RequestAborted);
-        span?.SetTag("keybrake.key_id", key?.Id).SetTag("keybrake.label", key?.Label);
-        var denial = Authorize(context, call, key, time.GetUtcNow()) ?? ReadReason(context, call);
-        if (denial is null && !await TryBufferBodyAsync(context, call))
+        if (key is null)
         {
-            denial = ListenerGateMiddleware.BodyTooLargeError(_maxBodyBytes);
-        }
-        if (denial is not null)
-        {
-            await DenyAsync(context, call, denial);
+            anonymous.Refused(call.Vendor, InvalidKey.Code);
+            await InvalidKey.WriteAsync(context);
             return;
         }
+        span?.SetTag("keybrake.key_id", key.Id).SetTag("keybrake.label", key.Label);
+        try
+        {
+            var denial = Authorize(context, call, key, time.GetUtcNow()) ?? ReadReason(context, call) ?? await bodies.ReadAsync(context, call);
+            if (denial is not null)
+            {
+                await DenyAsync(context, call, denial);
+                return;
+            }
+            await ReserveAndForwardAsync(context, call);
+        }
+        finally
+        {
+            bodies.Release(call); // the body was held until forwarded; the budget is free again once the call ends
+        }
+    }
 
+    /// <summary>Steps 7–11 for a call whose key, allowlist and body passed.</summary>
+    private async Task ReserveAndForwardAsync(HttpContext context, ProxyCall call)
+    {
         var reservation = await spend.ReserveAsync(call.Key!, context, context.RequestAborted);
         call.Reservation = reservation;
         if (reservation.Denial is { } refused)
@@ -108,13 +127,9 @@ internal sealed partial class ProxyPolicyMiddleware(
         }
     }
 
-    /// <summary>Steps 3–5: the key, its vendor, its allowlist. Null when the call may proceed.</summary>
-    private static KeyBrakeError? Authorize(HttpContext context, ProxyCall call, VaultKey? key, DateTimeOffset now)
+    /// <summary>Steps 3–5 for a known key: its status, its vendor, its allowlist and Stripe-Account. Null when the call may proceed.</summary>
+    private static KeyBrakeError? Authorize(HttpContext context, ProxyCall call, VaultKey key, DateTimeOffset now)
     {
-        if (key is null)
-        {
-            return new KeyBrakeError(StatusCodes.Status401Unauthorized, "invalid_key", "This vault key is not known.");
-        }
         call.Key = key;
         switch (key.StatusAt(now))
         {
@@ -146,7 +161,7 @@ internal sealed partial class ProxyPolicyMiddleware(
                     writer.WriteString("attempted", attempted);
                 });
         }
-        return null;
+        return StripeAccountHeader.Check(context.Request.Headers, key);
     }
 
     /// <summary>The agent's stated reason for the call (SPEC §4): at most 500 characters, kept in the audit entries.</summary>
@@ -163,63 +178,6 @@ internal sealed partial class ProxyPolicyMiddleware(
         }
         call.Reason = reason;
         return null;
-    }
-
-    /// <summary>Reads the body once, bounded, and puts it back as a replayable stream with a Content-Length.</summary>
-    private async Task<bool> TryBufferBodyAsync(HttpContext context, ProxyCall call)
-    {
-        var bodyDetection = context.Features.Get<IHttpRequestBodyDetectionFeature>();
-        if (bodyDetection is { CanHaveBody: false })
-        {
-            return true;
-        }
-        byte[] body;
-        if (context.Request.ContentLength is { } declared)
-        {
-            // The usual case: read straight into an array of the declared size (the gate refused larger ones).
-            if (declared > _maxBodyBytes)
-            {
-                return false;
-            }
-            body = declared == 0 ? [] : new byte[declared];
-            var filled = 0;
-            int got;
-            while (filled < body.Length && (got = await context.Request.Body.ReadAsync(body.AsMemory(filled), context.RequestAborted)) > 0)
-            {
-                filled += got;
-            }
-            if (filled < body.Length)
-            {
-                body = body[..filled];
-            }
-        }
-        else
-        {
-            var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
-            try
-            {
-                using var buffer = new MemoryStream(4096);
-                int read;
-                while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
-                {
-                    if (buffer.Length + read > _maxBodyBytes)
-                    {
-                        return false;
-                    }
-                    buffer.Write(chunk, 0, read);
-                }
-                body = buffer.ToArray();
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
-            }
-        }
-        call.Body = body;
-        context.Request.Headers.Remove("Transfer-Encoding");
-        context.Request.ContentLength = body.Length;
-        context.Request.Body = new MemoryStream(body, writable: false);
-        return true;
     }
 
     private async ValueTask<bool> RecordRequestAsync(HttpContext context, ProxyCall call)
@@ -249,25 +207,37 @@ internal sealed partial class ProxyPolicyMiddleware(
     private async Task AfterForwardAsync(HttpContext context, ProxyCall call, SpendReservation reservation)
     {
         var failure = context.Features.Get<IForwarderErrorFeature>();
-        int? upstreamStatus = failure is null ? context.Response.StatusCode : null;
-        var settled = await spend.SettleAsync(reservation, context, upstreamStatus, CancellationToken.None);
-        // SPEC §5: a 5xx, a time-out or a broken connection after forwarding may or may not have executed.
-        var outcome = upstreamStatus switch
+        var neverConnected = failure is not null && NeverConnected(failure.Exception);
+        MicroUsd settled;
+        string outcome;
+        if (neverConnected)
         {
-            null or >= 500 => Audit.AuditOutcomes.InDoubt,
-            >= 400 => Audit.AuditOutcomes.VendorRejected,
-            _ => Audit.AuditOutcomes.Executed,
-        };
+            // SPEC §5: no connection could be made, so nothing was sent: the reservation is released, not kept in doubt.
+            await spend.ReleaseAsync(reservation, CancellationToken.None);
+            (settled, outcome) = (default, Audit.AuditOutcomes.NotDelivered);
+        }
+        else
+        {
+            int? upstreamStatus = failure is null ? context.Response.StatusCode : null;
+            settled = await spend.SettleAsync(reservation, context, upstreamStatus, CancellationToken.None);
+            // SPEC §5: a 5xx, a time-out or a broken connection after forwarding may or may not have executed.
+            outcome = upstreamStatus switch
+            {
+                null or >= 500 => Audit.AuditOutcomes.InDoubt,
+                >= 400 => Audit.AuditOutcomes.VendorRejected,
+                _ => Audit.AuditOutcomes.Executed,
+            };
+        }
         if (failure is not null && !context.Response.HasStarted)
         {
             var error = failure.Error switch
             {
+                ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => null, // the agent went away
+                // No connection was made (YARP reports a connect time-out as a time-out): nothing was sent, a retry is safe.
+                _ when neverConnected => new KeyBrakeError(StatusCodes.Status502BadGateway, "upstream_unreachable",
+                    $"{call.Vendor} could not be reached; nothing was sent to {call.Vendor}.", retryable: true),
                 ForwarderError.RequestTimedOut => new KeyBrakeError(StatusCodes.Status504GatewayTimeout, "upstream_timeout",
                     $"{call.Vendor} did not answer in time; the call may or may not have been executed."),
-                ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => null, // the agent went away
-                // No connection was made: nothing was sent, a retry is safe.
-                _ when NeverConnected(failure.Exception) => new KeyBrakeError(StatusCodes.Status502BadGateway, "upstream_unreachable",
-                    $"{call.Vendor} could not be reached; nothing was sent to {call.Vendor}.", retryable: true),
                 // The connection broke after the request went out: it may have executed, a blind retry could repeat it.
                 _ => new KeyBrakeError(StatusCodes.Status502BadGateway, "upstream_unreachable",
                     $"The connection to {call.Vendor} broke ({failure.Error}); the call may or may not have been executed."),
@@ -292,11 +262,20 @@ internal sealed partial class ProxyPolicyMiddleware(
         await audit.RecordResponseAsync(context, call, settled, outcome);
     }
 
+    /// <summary>
+    /// The failures that happen before a byte of the request goes out: the name did not resolve, the TCP connection or
+    /// the TLS handshake failed, or the vendor's <c>ConnectTimeout</c> passed (SocketsHttpHandler reports that one as a
+    /// cancellation whose inner exception is a <see cref="TimeoutException"/>; YARP's own response time-out cancels
+    /// without one, and stays in doubt). Anything later (a reset, a response time-out) may have reached the vendor.
+    /// </summary>
     private static bool NeverConnected(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError })
+            if (e is HttpRequestException
+                {
+                    HttpRequestError: HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError,
+                } or OperationCanceledException { InnerException: TimeoutException })
             {
                 return true;
             }
@@ -306,9 +285,6 @@ internal sealed partial class ProxyPolicyMiddleware(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Request {RequestId} to {Vendor} carries no vault key: 401 missing_key")]
-        public static partial void MissingKey(ILogger logger, string requestId, string vendor);
-
         [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Request {RequestId} (key {KeyId}, {Vendor}) denied: {Code}")]
         public static partial void Denied(ILogger logger, string requestId, string? keyId, string vendor, string code);
 

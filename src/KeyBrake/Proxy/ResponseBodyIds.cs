@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text.Json;
 
 namespace KeyBrake.Proxy;
@@ -12,17 +11,8 @@ internal static class ResponseBodyIds
     public const int MaxBytes = 64 * 1024;
 
     /// <summary>The body as JSON bytes (decompressed for reading); null when it cannot be decoded.</summary>
-    public static byte[]? Decoded(byte[] body, ICollection<string> contentEncoding)
-    {
-        try
-        {
-            return Decode(body, contentEncoding.LastOrDefault());
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException)
-        {
-            return null;
-        }
-    }
+    public static byte[]? Decoded(byte[] body, ICollection<string> contentEncoding) =>
+        ContentDecoding.Decode(body, contentEncoding, 16 * MaxBytes);
 
     public static string? Find(byte[] json)
     {
@@ -51,36 +41,6 @@ internal static class ResponseBodyIds
         catch (JsonException)
         {
             return null;
-        }
-    }
-
-    private static byte[] Decode(byte[] body, string? encoding)
-    {
-        Stream? decoder = encoding?.ToLowerInvariant() switch
-        {
-            "gzip" => new GZipStream(new MemoryStream(body), CompressionMode.Decompress),
-            "br" => new BrotliStream(new MemoryStream(body), CompressionMode.Decompress),
-            "deflate" => new ZLibStream(new MemoryStream(body), CompressionMode.Decompress),
-            _ => null,
-        };
-        if (decoder is null)
-        {
-            return body;
-        }
-        using (decoder)
-        using (var plain = new MemoryStream())
-        {
-            var chunk = new byte[8192];
-            int read;
-            while ((read = decoder.Read(chunk)) > 0)
-            {
-                if (plain.Length + read > 16 * MaxBytes)
-                {
-                    throw new InvalidDataException("Decompressed body too large to inspect.");
-                }
-                plain.Write(chunk, 0, read);
-            }
-            return plain.ToArray();
         }
     }
 }

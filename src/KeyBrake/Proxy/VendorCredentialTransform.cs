@@ -4,17 +4,26 @@ using Yarp.ReverseProxy.Transforms.Builder;
 namespace KeyBrake.Proxy;
 
 /// <summary>
-/// SPEC §4 steps 9–10 as YARP transforms on the outgoing request and the returned response only: the agent's
-/// Authorization and every X-KeyBrake-* header are dropped, the vendor credential is set, and the response gets
-/// KeyBrake's own X-KeyBrake-* headers (any the upstream sent are dropped). No X-Forwarded-* goes to the vendor.
+/// SPEC §4 steps 10–11 as YARP transforms on the outgoing request and the returned response only: the agent's
+/// Authorization, Proxy-Authorization, Forwarded, X-Forwarded-*, X-Real-IP, Via and every X-KeyBrake-* header are
+/// dropped, the vendor credential is set, and no X-Forwarded-* of KeyBrake's own is added (the default forwarders are
+/// off). The response gets KeyBrake's own X-KeyBrake-* headers (any the upstream sent are dropped), and the vendor
+/// secret is scrubbed from its headers and from 3xx/4xx/5xx bodies (<see cref="SecretScrubber"/>).
 /// </summary>
-internal sealed class VendorCredentialTransform : ITransformProvider
+internal sealed partial class VendorCredentialTransform(ILogger<VendorCredentialTransform> logger) : ITransformProvider
 {
     public const string RemainingHeader = "X-KeyBrake-Remaining-Usd";
 
     /// <summary>Vendors whose success responses state what the call cost (SPEC §5: Twilio's <c>price</c>).</summary>
     private static readonly HashSet<string> PricedFromResponse = ["twilio"];
     private const string KeyBrakeHeaderPrefix = "X-KeyBrake-";
+
+    /// <summary>Where the agent (or whatever is in front of it) says who asked; the vendor learns nothing of the agent's network from KeyBrake.</summary>
+    private static readonly string[] ClientHeaders = ["Authorization", "Proxy-Authorization", "Forwarded", "X-Real-IP", "Via"];
+    private const string ForwardedHeaderPrefix = "X-Forwarded-";
+
+    /// <summary>The largest 3xx/4xx/5xx body scrubbed; a larger one (decoded) is withheld, since it could not be checked.</summary>
+    public const int MaxScrubbedBodyBytes = 1024 * 1024;
 
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -35,11 +44,13 @@ internal sealed class VendorCredentialTransform : ITransformProvider
                 // Unreachable through the policy step; fail closed rather than forward without our credential.
                 throw new InvalidOperationException("No vendor credential for this call.");
             }
-            RequestTransform.RemoveHeader(transform, "Authorization");
-            RequestTransform.RemoveHeader(transform, "Proxy-Authorization");
+            foreach (var name in ClientHeaders)
+            {
+                RequestTransform.RemoveHeader(transform, name);
+            }
             foreach (var name in transform.HttpContext.Request.Headers.Keys)
             {
-                if (name.StartsWith(KeyBrakeHeaderPrefix, StringComparison.OrdinalIgnoreCase))
+                if (name.StartsWith(KeyBrakeHeaderPrefix, StringComparison.OrdinalIgnoreCase) || name.StartsWith(ForwardedHeaderPrefix, StringComparison.OrdinalIgnoreCase))
                 {
                     RequestTransform.RemoveHeader(transform, name);
                 }
@@ -47,7 +58,7 @@ internal sealed class VendorCredentialTransform : ITransformProvider
             transform.ProxyRequest.Headers.TryAddWithoutValidation("Authorization", call.Credential);
             return ValueTask.CompletedTask;
         });
-        context.AddResponseTransform(static async transform =>
+        context.AddResponseTransform(async transform =>
         {
             var headers = transform.HttpContext.Response.Headers;
             foreach (var name in headers.Keys.Where(n => n.StartsWith(KeyBrakeHeaderPrefix, StringComparison.OrdinalIgnoreCase)).ToList())
@@ -55,16 +66,95 @@ internal sealed class VendorCredentialTransform : ITransformProvider
                 headers.Remove(name);
             }
             var call = transform.HttpContext.Features.Get<ProxyCall>();
-            if (call is not null)
+            if (call?.Credential is null)
             {
-                headers[RequestIds.Header] = call.RequestId;
-                if (call.Reservation is { } reservation)
-                {
-                    headers[RemainingHeader] = reservation.Remaining.ToString();
-                }
+                return;
+            }
+            var scrubber = SecretScrubber.For(call.Vendor, call.Credential);
+            scrubber.Scrub(headers);
+            headers[RequestIds.Header] = call.RequestId;
+            if (call.Reservation is { } reservation)
+            {
+                headers[RemainingHeader] = reservation.Remaining.ToString();
+            }
+            if (transform.ProxyResponse is { StatusCode: >= System.Net.HttpStatusCode.Ambiguous })
+            {
+                await ScrubBodyAsync(transform, call, scrubber);
+            }
+            else
+            {
                 await InspectResponseBodyAsync(transform, call);
             }
         });
+        context.AddResponseTrailersTransform(transform =>
+        {
+            var call = transform.HttpContext.Features.Get<ProxyCall>();
+            if (call?.Credential is not null && transform.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>()?.Trailers is { } trailers)
+            {
+                SecretScrubber.For(call.Vendor, call.Credential).Scrub(trailers);
+            }
+            return ValueTask.CompletedTask;
+        });
+    }
+
+    /// <summary>
+    /// A 3xx/4xx/5xx body may quote what the vendor received, the secret included, so it is read whole (bounded),
+    /// decoded if the upstream compressed it, scrubbed and sent on uncompressed. Fail closed: a body that cannot be read
+    /// that way (an unknown or stacked coding, corrupt, over <see cref="MaxScrubbedBodyBytes"/>, a broken upstream) is
+    /// withheld — the agent gets the status and headers with an empty body, never bytes nobody checked. The agent's
+    /// Accept-Encoding still goes upstream, so 2xx bodies stay compressed and untouched.
+    /// </summary>
+    private async Task ScrubBodyAsync(ResponseTransformContext transform, ProxyCall call, SecretScrubber scrubber)
+    {
+        var http = transform.HttpContext;
+        var response = transform.ProxyResponse!;
+        if (HttpMethods.IsHead(http.Request.Method) || response.StatusCode == System.Net.HttpStatusCode.NotModified)
+        {
+            return; // no body
+        }
+        transform.SuppressResponseBody = true;
+        var aborted = http.RequestAborted;
+        byte[]? plain = null;
+        try
+        {
+            var raw = await ReadAtMostAsync(await response.Content.ReadAsStreamAsync(aborted), MaxScrubbedBodyBytes, aborted);
+            plain = raw is null ? null : ContentDecoding.Decode(raw, response.Content.Headers.ContentEncoding, MaxScrubbedBodyBytes);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            Log.BodyUnreadable(logger, call.RequestId, call.Vendor, e.GetType().Name);
+        }
+        if (plain is null)
+        {
+            Log.BodyWithheld(logger, call.RequestId, call.Vendor, (int)response.StatusCode);
+        }
+        var body = plain is null ? [] : scrubber.Scrub(plain);
+        http.Response.Headers.ContentEncoding = default; // sent as decoded
+        http.Response.ContentLength = body.Length;
+        await http.Response.Body.WriteAsync(body, aborted);
+    }
+
+    private static async Task<byte[]?> ReadAtMostAsync(Stream upstream, int maxBytes, CancellationToken cancellationToken)
+    {
+        using var body = new MemoryStream();
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await upstream.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (body.Length + read > maxBytes)
+                {
+                    return null;
+                }
+                body.Write(chunk, 0, read);
+            }
+            return body.ToArray();
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+        }
     }
 
     /// <summary>
@@ -106,5 +196,14 @@ internal sealed class VendorCredentialTransform : ITransformProvider
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4221, Level = LogLevel.Warning, Message = "Request {RequestId}: the {Vendor} response body broke off while it was read for scrubbing ({Kind})")]
+        public static partial void BodyUnreadable(ILogger logger, string requestId, string vendor, string kind);
+
+        [LoggerMessage(EventId = 4222, Level = LogLevel.Warning, Message = "Request {RequestId}: the {Vendor} {Status} response body was withheld from the agent: it could not be decoded and checked for the vendor secret")]
+        public static partial void BodyWithheld(ILogger logger, string requestId, string vendor, int status);
     }
 }

@@ -85,6 +85,27 @@ public sealed class VendorClientTests : HostedTest
         Assert.Equal(basic, received.Headers["Authorization"]);
     }
 
+    /// <summary>twilio-node's RestException reads only the top-level <c>code</c> and <c>message</c> (SPEC §4).</summary>
+    [Fact]
+    public async Task TwilioNode_KeyBrakeDenial_SurfacesItsCodeAndMessageInRestException()
+    {
+        var (_, token) = await Host.CreateKeyAsync("twilio-node-denied", "twilio", ["POST /2010-04-01/Accounts/*/Messages.json"]);
+
+        var denied = await NodeClient.RunAsync("twilio-client.mjs", new()
+        {
+            ["KEYBRAKE_TOKEN"] = token,
+            ["KEYBRAKE_BASE_URL"] = Host.Proxy.BaseAddress!.ToString().TrimEnd('/'),
+            ["TWILIO_ACCOUNT_SID"] = KeyBrakeHost.TwilioAccountSid,
+            ["MODE"] = "denied",
+        });
+
+        Assert.False(denied.GetProperty("ok").GetBoolean());
+        Assert.Equal(403, denied.GetProperty("status").GetInt32());
+        Assert.Equal("endpoint_not_allowed", denied.GetProperty("code").GetString());
+        Assert.Contains("is not in the allowed endpoints", denied.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Empty(Vendor.Received);
+    }
+
     [Fact]
     public async Task ResendNode_SendsEmailThroughBaseUrl_AndOtherEndpointsAreDenied()
     {

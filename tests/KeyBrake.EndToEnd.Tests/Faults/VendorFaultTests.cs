@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using KeyBrake.EndToEnd.Tests.Support;
@@ -9,20 +10,23 @@ namespace KeyBrake.EndToEnd.Tests.Faults;
 /// <summary>
 /// A vendor that hangs, resets the connection, answers slowly or is not listening, behind the real KeyBrake process
 /// with a per-vendor response time-out: the agent gets the right error, the money is settled as SPEC §5 says (kept
-/// in doubt when the call may have executed), and the audit log has the request and its outcome for each.
+/// in doubt when the call may have executed, released as not_delivered when no connection could be made), and the
+/// audit log has the request and its outcome for each.
 /// </summary>
 public sealed class VendorFaultTests
 {
-    public enum Fault { Hangs, ResetsTheConnection, AnswersSlowly, IsNotListening }
+    public enum Fault { Hangs, ResetsTheConnection, AnswersSlowly, IsNotListening, NeverCompletesTheConnection }
 
     [Theory]
     [InlineData(Fault.Hangs, HttpStatusCode.GatewayTimeout, "upstream_timeout", "in_doubt")]
     [InlineData(Fault.ResetsTheConnection, HttpStatusCode.BadGateway, "upstream_unreachable", "in_doubt")]
     [InlineData(Fault.AnswersSlowly, HttpStatusCode.OK, null, "executed")]
-    [InlineData(Fault.IsNotListening, HttpStatusCode.BadGateway, "upstream_unreachable", "in_doubt")]
+    [InlineData(Fault.IsNotListening, HttpStatusCode.BadGateway, "upstream_unreachable", "not_delivered")]
+    [InlineData(Fault.NeverCompletesTheConnection, HttpStatusCode.BadGateway, "upstream_unreachable", "not_delivered")]
     public async Task FaultyVendor_GetsTheRightError_SettlementAndAuditEntries(Fault fault, HttpStatusCode status, string? code, string outcome)
     {
         await using var vendor = await FakeVendor.StartAsync();
+        using var blackHole = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         var environment = new Dictionary<string, string?> { ["KeyBrake__Vendors__stripe__ResponseTimeout"] = "1s" };
         switch (fault)
         {
@@ -39,6 +43,19 @@ public sealed class VendorFaultTests
                 environment["KeyBrake__Vendors__stripe__Upstream"] = $"http://127.0.0.1:{FreePort.Next()}";
                 environment["KeyBrake__Vendors__stripe__ConnectTimeout"] = "2s";
                 break;
+            case Fault.NeverCompletesTheConnection:
+                // A listener that never accepts, its queue already full: new connections hang until ConnectTimeout.
+                blackHole.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                blackHole.Listen(0);
+                var port = ((IPEndPoint)blackHole.LocalEndPoint!).Port;
+                foreach (var filler in Enumerable.Range(0, 4).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)))
+                {
+                    _ = filler.ConnectAsync(IPAddress.Loopback, port); // kept open by the pending connect until the test ends
+                }
+                environment["KeyBrake__Vendors__stripe__Upstream"] = $"http://127.0.0.1:{port}";
+                environment["KeyBrake__Vendors__stripe__ConnectTimeout"] = "1s";
+                environment["KeyBrake__Vendors__stripe__ResponseTimeout"] = "10s"; // the connect time-out, not this, must end it
+                break;
         }
         await using var host = await KeyBrakeProcess.StartAsync(vendor, environment);
         var (id, token) = await host.CreateKeyAsync("vendor-fault", "stripe", ["POST /v1/payment_intents"], cap: 100);
@@ -52,18 +69,20 @@ public sealed class VendorFaultTests
             var error = await ErrorJson.ReadAsync(response);
             Assert.Equal(code, error.GetProperty("code").GetString());
             // Retryable only when nothing was sent; after a reset or a time-out the call may have executed.
-            Assert.Equal(fault == Fault.IsNotListening, error.GetProperty("retryable").GetBoolean());
+            Assert.Equal(outcome == "not_delivered", error.GetProperty("retryable").GetBoolean());
         }
-        Assert.Equal(fault == Fault.IsNotListening ? 0 : 1, vendor.Received.Count); // never retried by KeyBrake
+        Assert.Equal(outcome == "not_delivered" ? 0 : 1, vendor.Received.Count); // never retried by KeyBrake
         var requestId = response.Headers.GetValues("X-KeyBrake-Request-Id").Single();
         var entries = await EntriesAsync(host, id, requestId);
         Assert.Equal(["proxy.request", "proxy.response"], entries.Select(e => e.GetProperty("type").GetString()));
         var settled = entries[1];
-        Assert.Equal((outcome, (long)status, 7_000_000L),
+        // Executed or in doubt, the $7 counts against the cap; never sent (SPEC §5 not_delivered), it is released.
+        var counted = outcome == "not_delivered" ? 0m : 7m;
+        Assert.Equal((outcome, (long)status, (long)(counted * 1_000_000)),
             (settled.GetProperty("outcome").GetString(), settled.GetProperty("http_status").GetInt64(), settled.GetProperty("cost_usd_micros").GetInt64()));
-        // Executed or in doubt, the $7 counts against the cap; nothing stays merely reserved.
+        // Nothing stays merely reserved.
         var key = await host.Admin.GetFromJsonAsync<JsonElement>($"/v1/keys/{id}");
-        Assert.Equal((7m, 0m), (key.GetProperty("spent_today_usd").GetDecimal(), key.GetProperty("reserved_usd").GetDecimal()));
+        Assert.Equal((counted, 0m), (key.GetProperty("spent_today_usd").GetDecimal(), key.GetProperty("reserved_usd").GetDecimal()));
         Assert.DoesNotContain(KeyBrakeHost.StripeSecret, host.Output, StringComparison.Ordinal);
     }
 

@@ -66,6 +66,13 @@ public sealed class ProxyPipelineTests() : HostedTest(new FakeTimeProvider(new D
         { "GET", "/stripe", [], 400, "non_canonical_path" },
         { "GET", "/stripe/", [], 400, "non_canonical_path" },
         { "GET", "/stripe/v1/customers/cus%201", [], 400, "non_canonical_path" },
+        { "GET", "/stripe/v1/customers/..;/charges", [], 400, "non_canonical_path" },
+        { "GET", "/stripe/v1/customers/cus_1;jsessionid=x", [], 400, "non_canonical_path" },
+        { "GET", "/stripe/v1/customers/;", [], 400, "non_canonical_path" },
+        { "GET", "/stripe/v1/customers/" + new string('c', 2035), [], 414, "uri_too_long" },
+        { "GET", "/stripe/v1/customers/cus_1?" + new string('q', 2030), [], 414, "uri_too_long" },
+        { "Get", "/stripe/v1/customers/cus_1", [], 400, "non_canonical_method" },
+        { "TRACE", "/stripe/v1/customers/cus_1", [], 400, "non_canonical_method" },
         { "GET", "/stripe/V1/customers/cus_1", [], 403, "endpoint_not_allowed" },
         { "GET", "/stripe/v1/Customers/cus_1", [], 403, "endpoint_not_allowed" },
         { "POST", "/stripe/v1/customers/cus_1", [], 403, "endpoint_not_allowed" },
@@ -98,6 +105,21 @@ public sealed class ProxyPipelineTests() : HostedTest(new FakeTimeProvider(new D
         Assert.Equal(code, json.RootElement.GetProperty("error").GetProperty("code").GetString());
         Assert.False(json.RootElement.GetProperty("error").GetProperty("retryable").GetBoolean());
         Assert.Empty(Vendor.Received);
+    }
+
+    [Fact]
+    public async Task Target_OfExactly2048CharactersAfterThePrefix_QueryIncluded_IsForwarded()
+    {
+        var (_, token) = await Host.CreateKeyAsync("run-2048", "stripe", StripeAllowed);
+        const string path = "/v1/customers/cus_1?q=";
+        var target = path + new string('q', 2048 - path.Length);
+
+        var (status, _) = await RawHttp.SendAsync(Host.ProxyPort, "GET", "/stripe" + target, [$"Authorization: Bearer {token}"]);
+        var (longer, _) = await RawHttp.SendAsync(Host.ProxyPort, "GET", "/stripe" + target + "q", [$"Authorization: Bearer {token}"]);
+
+        Assert.Equal((200, 414), (status, longer));
+        var received = Assert.Single(Vendor.Received);
+        Assert.Equal(target, received.Path + received.Query);
     }
 
     [Fact]

@@ -9,7 +9,7 @@ public sealed class CanonicalPathTests
     [InlineData("/v1/customers/cus_123")]
     [InlineData("/2010-04-01/Accounts/AC123/Messages.json")]
     [InlineData("/emails")]
-    [InlineData("/a/b~c/d!$&'()*+,;=:@-._")]
+    [InlineData("/a/b~c/d!$&'()*+,=:@-._")]
     public void IsCanonical_CanonicalPath_IsTrue(string path) => Assert.True(CanonicalPath.IsCanonical(path));
 
     [Theory]
@@ -36,6 +36,9 @@ public sealed class CanonicalPathTests
     [InlineData("/v1/x\"y")]
     [InlineData("/v1/ünïcode")]
     [InlineData("/v1/x\0")]
+    [InlineData("/v1/..;/x")]
+    [InlineData("/v1/x;a=b")]
+    [InlineData("/v1/;")]
     public void IsCanonical_BypassAttempt_IsFalse(string path) => Assert.False(CanonicalPath.IsCanonical(path));
 
     [Theory]

@@ -33,8 +33,9 @@ public sealed class ListenerGateMiddlewareTests
         };
         _gate = new ListenerGateMiddleware(
             context => { _passed = context; return Task.CompletedTask; },
-            ListenerMap.FromConfiguration(Configuration), new KeyLookup(new OneKeyStore(Key)), _audit, Options.Create(options), TimeProvider.System,
-            NullLogger<ListenerGateMiddleware>.Instance);
+            ListenerMap.FromConfiguration(Configuration), new KeyLookup(new OneKeyStore(Key)), _audit,
+            new KeyBrake.Telemetry.AnonymousRefusals(TimeProvider.System, NullLogger<KeyBrake.Telemetry.AnonymousRefusals>.Instance),
+            Options.Create(options), TimeProvider.System, NullLogger<ListenerGateMiddleware>.Instance);
     }
 
     [Theory]
@@ -42,6 +43,8 @@ public sealed class ListenerGateMiddlewareTests
     [InlineData("/stripe/v1/%2e%2e/charges", 400, "non_canonical_path")]
     [InlineData("/stripe/v1/x%2Fy", 400, "non_canonical_path")]
     [InlineData("/stripe/v1/x/", 400, "non_canonical_path")]
+    [InlineData("/stripe/v1/customers/..;/charges", 400, "non_canonical_path")]
+    [InlineData("/stripe/v1/customers/cus_1;a=b", 400, "non_canonical_path")]
     [InlineData("/Stripe/v1/x", 404, "unknown_vendor")]
     [InlineData("/v1/keys", 404, "unknown_vendor")]
     [InlineData("*", 404, "unknown_vendor")]
@@ -108,7 +111,7 @@ public sealed class ListenerGateMiddlewareTests
     }
 
     [Fact]
-    public async Task Proxy_RefusalWithAnUnknownToken_IsAuditedWithoutAKey_AndWithoutATokenNotAtAll()
+    public async Task Proxy_RefusalWithAnUnknownTokenOrNone_IsNotAudited()
     {
         var unknown = Context(ProxyPort, "/stripe/v1/customers/cus_1");
         unknown.Request.Headers.Authorization = "Bearer vk_unknown";
@@ -119,10 +122,72 @@ public sealed class ListenerGateMiddlewareTests
         anonymous.Request.Headers["X-HTTP-Method"] = "DELETE";
         await _gate.InvokeAsync(anonymous);
 
-        var (call, error) = Assert.Single(_audit.Denied);
-        Assert.Null(call.Key);
-        Assert.Equal("method_override_not_allowed", error.Code);
+        Assert.Empty(_audit.Denied);
+        Assert.Equal("method_override_not_allowed", ErrorCode(unknown));
         Assert.Equal("method_override_not_allowed", ErrorCode(anonymous));
+    }
+
+    [Theory]
+    [InlineData("Post")]
+    [InlineData("post")]
+    [InlineData("pOST")]
+    [InlineData("Get")]
+    [InlineData("TRACE")]
+    [InlineData("PROPFIND")]
+    [InlineData("")]
+    public async Task Proxy_NonCanonicalMethod_Is400BeforeTheTokenStep_AndAuditedForAKnownKey(string method)
+    {
+        var context = Context(ProxyPort, "/stripe/v1/customers/cus_1");
+        context.Request.Method = method;
+        context.Request.Headers.Authorization = "Bearer " + Token;
+
+        await _gate.InvokeAsync(context);
+
+        Assert.Null(_passed);
+        Assert.Equal(400, context.Response.StatusCode);
+        Assert.Equal("non_canonical_method", ErrorCode(context));
+        var (call, error) = Assert.Single(_audit.Denied);
+        Assert.Equal(("key_1", "non_canonical_method"), (call.Key?.Id, error.Code));
+    }
+
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("POST")]
+    [InlineData("PUT")]
+    [InlineData("PATCH")]
+    [InlineData("DELETE")]
+    [InlineData("HEAD")]
+    [InlineData("OPTIONS")]
+    public async Task Proxy_CanonicalMethod_Passes(string method)
+    {
+        var context = Context(ProxyPort, "/stripe/v1/customers/cus_1");
+        context.Request.Method = method;
+
+        await _gate.InvokeAsync(context);
+
+        Assert.NotNull(_passed);
+    }
+
+    [Theory]
+    [InlineData(ProxyPort, "/stripe", 2048, null)]
+    [InlineData(ProxyPort, "/stripe", 2049, "uri_too_long")]
+    [InlineData(StripePort, "", 2048, null)]
+    [InlineData(StripePort, "", 2049, "uri_too_long")]
+    public async Task Proxy_TargetAfterTheVendorPrefix_CountsItsQueryString_AndOver2048Is414(int port, string prefix, int length, string? code)
+    {
+        const string path = "/v1/customers/cus_1?q=";
+        var context = Context(port, prefix + path + new string('x', length - path.Length));
+
+        await _gate.InvokeAsync(context);
+
+        if (code is null)
+        {
+            Assert.NotNull(_passed);
+            return;
+        }
+        Assert.Null(_passed);
+        Assert.Equal(414, context.Response.StatusCode);
+        Assert.Equal(code, ErrorCode(context));
     }
 
     [Fact]
@@ -197,6 +262,7 @@ public sealed class ListenerGateMiddlewareTests
     private static DefaultHttpContext Context(int localPort, string rawTarget)
     {
         var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
         context.Connection.LocalPort = localPort;
         var query = rawTarget.IndexOf('?', StringComparison.Ordinal);
         context.Request.Path = rawTarget.StartsWith('/') ? (query < 0 ? rawTarget : rawTarget[..query]) : "";
