@@ -119,6 +119,41 @@ public sealed class RevocationStoreLockedTests : HostedTest
         Assert.Contains("already revoked", again.Stdout);
     }
 
+    [Fact]
+    public async Task DashboardRevokeAndKillSwitch_WhileAnotherProcessHoldsTheDatabase_ShowRevocationPendingPlainly()
+    {
+        var (id, token) = await Host.CreateKeyAsync("run-503-agent", "stripe", Allowed);
+        var (_, tb) = await Host.CreateKeyAsync("batch-2026-06-06-a", "stripe", Allowed);
+        using var cookies = new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() };
+        using var browser = new HttpClient(cookies) { BaseAddress = new Uri(Host.AdminUrl) };
+        (await PostFormAsync(browser, "/signin", "/signin", ("token", KeyBrakeHost.AdminToken), ("returnUrl", ""))).Dispose();
+
+        await using (await SqliteExclusiveLock.AcquireAsync(Host.DatabasePath))
+        {
+            using var revoke = await PostFormAsync(browser, "/?handler=Revoke", "/", ("id", id), ("reason", "from the dashboard"));
+            var afterRevoke = await browser.GetStringAsync("/");
+            using var kill = await PostFormAsync(browser, "/?handler=Kill", "/", ("labelPrefix", "batch-2026-06-06"), ("reason", "kill switch"));
+            var afterKill = await browser.GetStringAsync("/");
+
+            Assert.Equal((HttpStatusCode.Redirect, HttpStatusCode.Redirect), (revoke.StatusCode, kill.StatusCode));
+            Assert.Contains("Revocation pending (503 revocation_pending)", afterRevoke);
+            Assert.Contains("Kill switch pending (503 revocation_pending)", afterKill);
+            Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync(token, expectCode: "key_revoked"));
+            Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync(tb, expectCode: "key_revoked"));
+        }
+
+        await AssertRevokedDurablyAsync(id, "from the dashboard", labelPrefix: null);
+    }
+
+    /// <summary>A dashboard form post as a browser sends it: the page's antiforgery token, the session cookie.</summary>
+    private static async Task<HttpResponseMessage> PostFormAsync(HttpClient browser, string path, string formPage, params (string Name, string Value)[] fields)
+    {
+        var html = await browser.GetStringAsync(formPage);
+        var antiforgery = System.Text.RegularExpressions.Regex.Match(html, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
+        var form = fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)).Append(new("__RequestVerificationToken", antiforgery));
+        return await browser.PostAsync(path, new FormUrlEncodedContent(form));
+    }
+
     private static async Task AssertPendingAsync(HttpResponseMessage response, TimeSpan took, string member, string value)
     {
         Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
