@@ -42,6 +42,7 @@ public static class AuditTypes
     public const string KeyCreated = "key.created";
     public const string KeyUpdated = "key.updated";
     public const string KeyRevoked = "key.revoked";
+    public const string KeyExpired = "key.expired";
     public const string PrincipalCreated = "principal.created";
     public const string PrincipalDisabled = "principal.disabled";
     public const string ChainAcknowledged = "audit.chain_acknowledged";

@@ -11,7 +11,8 @@ public sealed record VerifyResult(bool Ok, long Entries, long HeadSeq, string He
 /// Checks a chain fed in seq order: no gap, each <c>prev_hash</c> links to the previous <c>hash</c>, each
 /// <c>hash</c> recomputed from the entry's content, and every signed checkpoint matched. Links and hashes catch an
 /// edited field, a deleted row or a reordering; checkpoints (kept outside the database too) catch a truncated
-/// tail or a chain rewritten from scratch, which are self-consistent otherwise.
+/// tail or a chain rewritten from scratch, which are self-consistent otherwise. It also holds the chain to SPEC §7's
+/// "revocation is provable": no <c>proxy.request</c> of a key after that key's <c>key.revoked</c> or <c>key.expired</c>.
 /// </summary>
 public sealed class AuditVerifier
 {
@@ -24,13 +25,22 @@ public sealed class AuditVerifier
     private long? _firstBad;
     private string? _problem;
 
+    /// <summary>Key id → the seq and type of its first key.revoked / key.expired.</summary>
+    private readonly Dictionary<string, (long Seq, string Type)> _closed = new(StringComparer.Ordinal);
+
+    /// <summary>Key id → its first proxy.request seen here; kept only for the second half of a split verification.</summary>
+    private readonly Dictionary<string, long>? _firstRequests;
+
     /// <param name="checkpoints">Checkpoints to hold the chain to; each must be signed by <paramref name="publicKey"/>.</param>
     /// <param name="publicKey">The checkpoint public key; null to check links and hashes only.</param>
     /// <param name="startSeq">Verify a tail: the seq before the first entry that will be fed (0 for the whole chain).</param>
     /// <param name="startHash">The trusted hash at <paramref name="startSeq"/> (from a checkpoint).</param>
     /// <param name="lastTrustedCheckpoint">The last checkpoint at or before <paramref name="startSeq"/> known to match (default: startSeq).</param>
-    public AuditVerifier(IEnumerable<Checkpoint> checkpoints, ECDsa? publicKey, long startSeq = 0, string? startHash = null, long? lastTrustedCheckpoint = null)
+    /// <param name="trackFirstRequests">Remember each key's first proxy.request, for <see cref="FirstRevocationBreach"/>.</param>
+    public AuditVerifier(IEnumerable<Checkpoint> checkpoints, ECDsa? publicKey, long startSeq = 0, string? startHash = null, long? lastTrustedCheckpoint = null,
+        bool trackFirstRequests = false)
     {
+        _firstRequests = trackFirstRequests ? new(StringComparer.Ordinal) : null;
         _seq = startSeq;
         Encoding.ASCII.GetBytes(startHash ?? AuditHash.Genesis, _hash);
         _lastMatchedCheckpoint = lastTrustedCheckpoint ?? startSeq;
@@ -63,7 +73,8 @@ public sealed class AuditVerifier
         var storedOk = Encoding.ASCII.TryGetBytes(entry.Hash, stored, out var storedLength) && storedLength == 64;
         computed.Fill((byte)'?');
         Encoding.ASCII.GetBytes(AuditHash.Compute(entry), computed);
-        return Check(entry.Seq, prevOk ? prev : [], computed, storedOk ? stored : []);
+        return Check(entry.Seq, prevOk ? prev : [], computed, storedOk ? stored : [])
+            && CheckRevocation(entry.Seq, KindOf(entry.Type), entry.KeyId);
     }
 
     /// <summary>Feeds the next entry straight from its stored fields (a SQLite row), without materialising it.</summary>
@@ -80,7 +91,40 @@ public sealed class AuditVerifier
         AuditHash.ComputeHex(ref row, computed);
         var storedText = row.Utf8(Fields.Hash);
         var storedOk = storedText.Length == 64 && storedText.TryCopyTo(stored);
-        return Check(row.Number(Fields.Seq), prevOk ? prev : [], computed, storedOk ? stored : []);
+        var seq = row.Number(Fields.Seq);
+        if (!Check(seq, prevOk ? prev : [], computed, storedOk ? stored : []))
+        {
+            return false;
+        }
+        var kind = KindOf(row.Utf8(Fields.Type));
+        if (kind == Kind.Other || row.IsNull(Fields.KeyId) || (kind == Kind.Request && _closed.Count == 0 && _firstRequests is null))
+        {
+            return true; // the common case: nothing to look up, nothing decoded
+        }
+        var keyId = row.Utf8(Fields.KeyId);
+        if (keyId.Length > 128)
+        {
+            return CheckRevocation(seq, kind, Encoding.UTF8.GetString(keyId));
+        }
+        Span<char> chars = stackalloc char[128];
+        return CheckRevocation(seq, kind, chars[..Encoding.UTF8.GetChars(keyId, chars)]);
+    }
+
+    /// <summary>
+    /// For a chain verified in two halves: the first <c>proxy.request</c> that <paramref name="later"/> (the second
+    /// half) holds of a key this verifier (the first half) saw revoked or expired; null if none.
+    /// </summary>
+    public (long Seq, string Problem)? FirstRevocationBreach(AuditVerifier later)
+    {
+        (string Key, long Seq)? breach = null;
+        foreach (var (key, seq) in later._firstRequests ?? [])
+        {
+            if (_closed.ContainsKey(key) && (breach is null || seq < breach.Value.Seq))
+            {
+                breach = (key, seq);
+            }
+        }
+        return breach is { } found ? (found.Seq, RevocationProblem(found.Seq, found.Key, _closed[found.Key])) : null;
     }
 
     private bool Check(long seq, ReadOnlySpan<byte> prevHash, ReadOnlySpan<byte> computed, ReadOnlySpan<byte> stored)
@@ -118,6 +162,57 @@ public sealed class AuditVerifier
         _count++;
         return true;
     }
+
+    private bool CheckRevocation(long seq, Kind kind, ReadOnlySpan<char> keyId)
+    {
+        if (kind == Kind.Other || keyId.IsEmpty)
+        {
+            return true;
+        }
+        if (kind is Kind.Revoked or Kind.Expired)
+        {
+            _closed.TryAdd(keyId.ToString(), (seq, kind == Kind.Revoked ? AuditTypes.KeyRevoked : AuditTypes.KeyExpired));
+            return true;
+        }
+        if (_closed.Count > 0 && _closed.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(keyId, out var closed))
+        {
+            return Fail(seq, RevocationProblem(seq, keyId.ToString(), closed));
+        }
+        if (_firstRequests is not null)
+        {
+            var lookup = _firstRequests.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (!lookup.ContainsKey(keyId))
+            {
+                lookup[keyId] = seq;
+            }
+        }
+        return true;
+    }
+
+    private static string RevocationProblem(long seq, string keyId, (long Seq, string Type) closed) => string.Create(CultureInfo.InvariantCulture,
+        $"seq {seq} is a proxy.request of key {keyId} after its {closed.Type} at seq {closed.Seq}: a revoked or expired key's request was sealed");
+
+    private enum Kind
+    {
+        Other,
+        Request,
+        Revoked,
+        Expired,
+    }
+
+    private static Kind KindOf(string type) => type switch
+    {
+        AuditTypes.ProxyRequest => Kind.Request,
+        AuditTypes.KeyRevoked => Kind.Revoked,
+        AuditTypes.KeyExpired => Kind.Expired,
+        _ => Kind.Other,
+    };
+
+    private static Kind KindOf(ReadOnlySpan<byte> type) =>
+        type.SequenceEqual("proxy.request"u8) ? Kind.Request
+        : type.SequenceEqual("key.revoked"u8) ? Kind.Revoked
+        : type.SequenceEqual("key.expired"u8) ? Kind.Expired
+        : Kind.Other;
 
     public VerifyResult Finish()
     {

@@ -10,6 +10,8 @@ namespace KeyBrake.Audit;
 /// gives each its seq, run_seq, prev_hash and hash, and commits the batch in one transaction. A caller that must not
 /// go on before its entry is durable (<c>proxy.request</c>, admin changes) awaits the commit; others only enqueue.
 /// A full queue makes callers wait, then fail: an entry is never dropped.
+/// Revocation is provable from the chain (SPEC §7): the writer knows which keys' <c>key.revoked</c> or
+/// <c>key.expired</c> it has sealed, and withdraws a later <c>proxy.request</c> of such a key instead of sealing it.
 /// </summary>
 public sealed partial class AuditWriter : IAsyncDisposable
 {
@@ -18,7 +20,8 @@ public sealed partial class AuditWriter : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ECDsa _signingKey;
     private readonly Channel<Pending> _queue;
-    private readonly Dictionary<string, long> _runSeqs = new(StringComparer.Ordinal);
+    /// <summary>Per key: its last run_seq and whether its key.revoked / key.expired is sealed. Read from the store on a miss.</summary>
+    private readonly Dictionary<string, KeyState> _keys = new(StringComparer.Ordinal);
     private readonly List<Pending> _retry = [];
     private SqliteConnection? _connection;
     private AuditInsertCommand? _insert;
@@ -117,7 +120,15 @@ public sealed partial class AuditWriter : IAsyncDisposable
     /// <paramref name="timeout"/>. An <paramref name="abandonable"/> entry that timed out before the writer took it is
     /// withdrawn and never written (the call it describes will not happen); any other stays queued and is retried.
     /// </summary>
-    public async Task<bool> AppendDurableAsync(AuditEntry entry, TimeSpan timeout, bool abandonable, CancellationToken cancellationToken)
+    public async Task<bool> AppendDurableAsync(AuditEntry entry, TimeSpan timeout, bool abandonable, CancellationToken cancellationToken) =>
+        await CommitAsync(entry, timeout, abandonable, cancellationToken).ConfigureAwait(false) == AppendResult.Committed;
+
+    /// <summary>
+    /// As <see cref="AppendDurableAsync"/>, saying why an entry was not committed: a <c>proxy.request</c> of a key whose
+    /// <c>key.revoked</c> / <c>key.expired</c> is already sealed is withdrawn (<see cref="AppendResult.KeyRevoked"/>,
+    /// <see cref="AppendResult.KeyExpired"/>) so that no request of a key follows its revocation in the chain.
+    /// </summary>
+    public async Task<AppendResult> CommitAsync(AuditEntry entry, TimeSpan timeout, bool abandonable, CancellationToken cancellationToken)
     {
         var pending = new Pending(entry, abandonable, durable: true);
         var started = _time.GetTimestamp();
@@ -130,7 +141,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
             catch (Exception e) when (e is TimeoutException or OperationCanceledException or ChannelClosedException)
             {
                 // The write may still land after the time-out: make sure it is then skipped, or waited for.
-                return !pending.TryAbandon() && await pending.Done!.Task;
+                return pending.TryAbandon() ? AppendResult.NotCommitted : await pending.Done!.Task;
             }
         }
         try
@@ -142,9 +153,9 @@ public sealed partial class AuditWriter : IAsyncDisposable
         {
             if (abandonable && pending.TryAbandon())
             {
-                return false;
+                return AppendResult.NotCommitted;
             }
-            return abandonable ? await pending.Done!.Task : false;
+            return abandonable ? await pending.Done!.Task : AppendResult.NotCommitted;
         }
     }
 
@@ -238,7 +249,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
             var committed = batch.Count == 0 || Commit(batch);
             foreach (var flush in flushes)
             {
-                flush.Complete(committed);
+                flush.Complete(committed ? AppendResult.Committed : AppendResult.NotCommitted);
             }
             if (!committed)
             {
@@ -258,20 +269,41 @@ public sealed partial class AuditWriter : IAsyncDisposable
         var started = _time.GetTimestamp();
         var (seq, hash) = (_seq, _hash);
         var boundaries = new List<(long Seq, string Hash)>();
+        var sealing = new List<Pending>(batch.Count);
+        var withdrawn = new List<(Pending Pending, AppendResult Why)>();
         try
         {
             while (true)
             {
                 (seq, hash) = (_seq, _hash);
                 boundaries.Clear();
+                sealing.Clear();
+                withdrawn.Clear();
                 using var transaction = _connection!.BeginTransaction();
                 foreach (var pending in batch)
                 {
                     var entry = pending.Entry;
-                    long? runSeq = entry.IsProxyEntry && entry.KeyId is { } keyId ? NextRunSeq(keyId, transaction) : null;
+                    long? runSeq = null;
+                    if (entry.KeyId is { } keyId && (entry.IsProxyEntry || IsClosing(entry.Type)))
+                    {
+                        var state = KeyStateOf(keyId, transaction);
+                        if (state.ClosedBy is { } closedBy && entry.Type == AuditTypes.ProxyRequest)
+                        {
+                            // SPEC §7: sealed after its key's revocation, this entry would disprove it; the call is refused.
+                            withdrawn.Add((pending, closedBy == AuditTypes.KeyExpired ? AppendResult.KeyExpired : AppendResult.KeyRevoked));
+                            continue;
+                        }
+                        if (entry.IsProxyEntry)
+                        {
+                            runSeq = ++state.LastRunSeq;
+                        }
+                        state.ClosedBy ??= IsClosing(entry.Type) ? entry.Type : null;
+                        _keys[keyId] = state;
+                    }
                     entry = entry with { Seq = ++seq, PrevHash = hash, RunSeq = runSeq };
                     entry = entry with { Hash = AuditHash.Compute(entry) };
                     _insert!.Execute(transaction, entry); // waits here while another connection holds the write lock
+                    sealing.Add(pending);
                     hash = entry.Hash;
                     if (seq % _options.CheckpointEvery == 0)
                     {
@@ -280,16 +312,16 @@ public sealed partial class AuditWriter : IAsyncDisposable
                 }
                 // Claimed only now, with the write lock held: a caller whose time-out passed while the database was
                 // busy has withdrawn its entry, and that entry must not be committed.
-                if (batch.All(p => p.TryClaim()))
+                if (sealing.All(p => p.TryClaim()))
                 {
                     transaction.Commit();
                     AuditMetrics.CommitDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
-                    AuditMetrics.EntriesCommitted.Add(batch.Count);
+                    AuditMetrics.EntriesCommitted.Add(sealing.Count);
                     break;
                 }
                 transaction.Rollback();
-                _runSeqs.Clear();
-                foreach (var pending in batch)
+                _keys.Clear();
+                foreach (var pending in sealing)
                 {
                     pending.Unclaim();
                 }
@@ -302,7 +334,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
         }
         catch (Exception e) when (e is SqliteException or InvalidOperationException or IOException)
         {
-            _runSeqs.Clear(); // some of them were advanced by the rolled-back batch
+            _keys.Clear(); // some of them were advanced by the rolled-back batch
             _failure = e.Message;
             Log.CommitFailed(_logger, batch.Count, e);
             if (_stopping && _queue.Reader.Completion.IsCompleted)
@@ -311,7 +343,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
                 Log.LostAtShutdown(_logger, batch.Count);
                 foreach (var pending in batch)
                 {
-                    pending.Complete(false);
+                    pending.Complete(AppendResult.NotCommitted);
                 }
                 return true;
             }
@@ -320,7 +352,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
                 if (pending.Abandonable)
                 {
                     pending.TryClaim();
-                    pending.Complete(false); // its call is refused with 503 and never happens
+                    pending.Complete(AppendResult.NotCommitted); // its call is refused with 503 and never happens
                 }
                 else if (!pending.IsAbandoned)
                 {
@@ -338,26 +370,35 @@ public sealed partial class AuditWriter : IAsyncDisposable
             Log.CommitsResumed(_logger);
             _failure = null;
         }
-        foreach (var pending in batch)
+        foreach (var pending in sealing)
         {
-            pending.Complete(true);
+            pending.Complete(AppendResult.Committed);
+        }
+        foreach (var (pending, why) in withdrawn)
+        {
+            if (pending.TryClaim())
+            {
+                pending.Complete(why);
+            }
         }
         Interlocked.Exchange(ref _committed, NewSignal()).TrySetResult();
         return true;
     }
 
-    private long NextRunSeq(string keyId, SqliteTransaction transaction)
+    private static bool IsClosing(string type) => type is AuditTypes.KeyRevoked or AuditTypes.KeyExpired;
+
+    private KeyState KeyStateOf(string keyId, SqliteTransaction transaction)
     {
-        if (!_runSeqs.TryGetValue(keyId, out var last))
+        if (_keys.TryGetValue(keyId, out var state))
         {
-            if (_runSeqs.Count >= 100_000)
-            {
-                _runSeqs.Clear(); // keys are short-lived; the store answers for the ones still in use
-            }
-            last = SqliteAuditStore.MaxRunSeq(_connection!, transaction, keyId);
+            return state;
         }
-        _runSeqs[keyId] = last + 1;
-        return last + 1;
+        if (_keys.Count >= 100_000)
+        {
+            _keys.Clear(); // keys are short-lived; the store answers for the ones still in use
+        }
+        var (lastRunSeq, closedBy) = SqliteAuditStore.KeyState(_connection!, transaction, keyId);
+        return new KeyState { LastRunSeq = lastRunSeq, ClosedBy = closedBy };
     }
 
     /// <summary>
@@ -492,7 +533,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
 
         public bool Abandonable => abandonable;
 
-        public TaskCompletionSource<bool>? Done { get; } = durable ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;
+        public TaskCompletionSource<AppendResult>? Done { get; } = durable ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;
 
         public bool IsAbandoned => Volatile.Read(ref _state) == 2;
 
@@ -505,13 +546,19 @@ public sealed partial class AuditWriter : IAsyncDisposable
             {
                 return false;
             }
-            Done?.TrySetResult(false);
+            Done?.TrySetResult(AppendResult.NotCommitted);
             return true;
         }
 
         public void Unclaim() => Interlocked.CompareExchange(ref _state, 0, 1);
 
-        public void Complete(bool committed) => Done?.TrySetResult(committed);
+        public void Complete(AppendResult result) => Done?.TrySetResult(result);
+    }
+
+    private struct KeyState
+    {
+        public long LastRunSeq;
+        public string? ClosedBy;
     }
 
     private static partial class Log

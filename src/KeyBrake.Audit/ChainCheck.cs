@@ -29,7 +29,7 @@ public static class ChainCheck
         var early = checkpoints.Where(c => c.Seq <= mid).ToList();
         var first = new AuditVerifier(early, publicKey);
         var second = new AuditVerifier(checkpoints.Where(c => c.Seq > mid), publicKey, mid, midHash,
-            lastTrustedCheckpoint: early.Count == 0 ? 0 : early.Max(c => c.Seq));
+            lastTrustedCheckpoint: early.Count == 0 ? 0 : early.Max(c => c.Seq), trackFirstRequests: true);
         using (var other = new SqliteConnection(connection.ConnectionString))
         {
             other.Open();
@@ -41,6 +41,12 @@ public static class ChainCheck
             return a;
         }
         var b = second.Finish();
+        // A key revoked in the first half and used in the second: only the two halves together see it (SPEC §7).
+        if (first.FirstRevocationBreach(second) is { } breach && (b.FirstBadSeq is null || breach.Seq < b.FirstBadSeq))
+        {
+            // Reported as one pass reports it: that pass stops at the breach, which it counted.
+            return new VerifyResult(false, breach.Seq, breach.Seq, SqliteAuditStore.HashAt(connection, breach.Seq)!, breach.Seq, breach.Problem);
+        }
         return b with { Entries = a.Entries + b.Entries };
     }
 

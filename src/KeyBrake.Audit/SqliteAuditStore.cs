@@ -96,13 +96,23 @@ public static class SqliteAuditStore
         command.ExecuteNonQuery();
     }
 
-    public static long MaxRunSeq(SqliteConnection connection, SqliteTransaction transaction, string keyId)
+    /// <summary>
+    /// A key's last <c>run_seq</c> and the type of its first <c>key.revoked</c> / <c>key.expired</c> entry (null when
+    /// it has none), in one pass over the key's entries (index <c>ix_audit_key_id</c>).
+    /// </summary>
+    public static (long LastRunSeq, string? ClosedBy) KeyState(SqliteConnection connection, SqliteTransaction transaction, string keyId)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT coalesce(max(run_seq), 0) FROM audit_entries WHERE key_id = $key";
+        command.CommandText = $"""
+            SELECT coalesce(max(run_seq), 0),
+                   (SELECT type FROM audit_entries WHERE key_id = $key AND type IN ('{AuditTypes.KeyRevoked}', '{AuditTypes.KeyExpired}') ORDER BY seq LIMIT 1)
+            FROM audit_entries WHERE key_id = $key
+            """;
         command.Parameters.AddWithValue("$key", keyId);
-        return (long)command.ExecuteScalar()!;
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1));
     }
 
     private static string? Text(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);

@@ -96,11 +96,12 @@ internal sealed class AdminClient : IDisposable
         }
         using (response)
         {
-            throw new CliException(await DescribeErrorAsync(response, cancellationToken)) { Transient = (int)response.StatusCode >= 500 };
+            var (text, code) = await DescribeErrorAsync(response, cancellationToken);
+            throw new CliException(text) { Transient = (int)response.StatusCode >= 500, Code = code };
         }
     }
 
-    private async Task<string> DescribeErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<(string Text, string? Code)> DescribeErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
         string? code = null, message = null;
@@ -122,9 +123,9 @@ internal sealed class AdminClient : IDisposable
             HttpStatusCode.NotFound when code is null => $" (is {BaseUrl} KeyBrake's admin listener?)",
             _ => "",
         };
-        return code is null
+        return (code is null
             ? $"the admin API answered {status} {response.ReasonPhrase}{hint}"
-            : $"{status} {code}: {message}{hint}";
+            : $"{status} {code}: {message}{hint}", code);
     }
 
     public void Dispose() => _http.Dispose();

@@ -114,9 +114,22 @@ internal static class KeysCommands
         command.SetAction(async (parse, ct) =>
         {
             using var admin = CliContext.Admin(parse);
-            return parse.GetValue(prefix) is { } labelPrefix
-                ? await RevokeByPrefixAsync(context, parse, admin, labelPrefix, parse.GetValue(reason)!, ct)
-                : await RevokeOneAsync(context, parse, admin, parse.GetValue(id)!, parse.GetValue(reason)!, ct);
+            try
+            {
+                return parse.GetValue(prefix) is { } labelPrefix
+                    ? await RevokeByPrefixAsync(context, parse, admin, labelPrefix, parse.GetValue(reason)!, ct)
+                    : await RevokeOneAsync(context, parse, admin, parse.GetValue(id)!, parse.GetValue(reason)!, ct);
+            }
+            catch (CliException e) when (e.Code == "revocation_pending")
+            {
+                // SPEC §3: refused by the server already, not yet durable in its store. Not a success (exit 1), but not
+                // an outage either: say what holds and what to do.
+                var target = parse.GetValue(prefix) is { } p ? $"every key whose label starts with '{p}'" : parse.GetValue(id);
+                throw new CliException(
+                    $"revocation pending (503 revocation_pending): KeyBrake refuses {target} from now on (401 key_revoked), but its store " +
+                    "has not recorded the revocation yet (locked, busy or full) and retries until it does. Run the same command again " +
+                    "to confirm; it is safe to repeat.") { Code = e.Code };
+            }
         });
         return command;
     }
@@ -124,8 +137,17 @@ internal static class KeysCommands
     private static async Task<int> RevokeOneAsync(CliContext context, ParseResult parse, AdminClient admin, string id, string reason, CancellationToken ct)
     {
         var path = "v1/keys/" + Uri.EscapeDataString(id);
-        var before = await admin.GetAsync(path, ct);
-        var alreadyRevoked = KeyText.Str(before, "status") == "revoked";
+        JsonElement before;
+        try
+        {
+            before = await admin.GetAsync(path, ct);
+        }
+        catch (CliException e) when (e.Transient)
+        {
+            // The server could not read its store: revoke anyway, it refuses the key in memory and retries the write.
+            before = default;
+        }
+        var alreadyRevoked = before.ValueKind == JsonValueKind.Object && KeyText.Str(before, "status") == "revoked";
         var key = alreadyRevoked
             ? before
             : await admin.SendAsync(HttpMethod.Delete, path + "?reason=" + Uri.EscapeDataString(reason), null, ct);

@@ -136,6 +136,39 @@ public sealed class AuditVerifierTests : IDisposable
 
     public void Dispose() => _key.Dispose();
 
+    [Theory]
+    [InlineData(AuditTypes.KeyRevoked)]
+    [InlineData(AuditTypes.KeyExpired)]
+    public void Verify_ProxyRequestOfAKeyAfterItsRevocationOrExpiry_NamesThatSeq_EvenWithEveryHashIntact(string closing)
+    {
+        // SPEC §7: revocation is provable from the chain. Responses and denials after it are normal; a request is not.
+        var chain = TestChain.Build(12, i => i switch
+        {
+            4 => TestChain.Sample(i) with { Type = closing, Actor = "principal:ops", RunSeq = null, RequestId = null },
+            6 => TestChain.Sample(i) with { Type = AuditTypes.ProxyResponse },
+            7 => TestChain.Sample(i) with { Type = AuditTypes.ProxyDenied },
+            8 => TestChain.Sample(i) with { KeyId = "key_2", Actor = "key:key_2" },
+            _ when i > 4 && i != 9 => TestChain.Sample(i) with { Type = AuditTypes.ProxyResponse },
+            _ => TestChain.Sample(i),
+        });
+
+        var result = Verify(chain);
+
+        Assert.False(result.Ok);
+        Assert.Equal(9, result.FirstBadSeq);
+        Assert.Contains($"seq 9 is a proxy.request of key key_1 after its {closing} at seq 4", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_RequestsBeforeTheRevocationAndOtherKeysAfterIt_AreOk()
+    {
+        var chain = TestChain.Build(10, i => i == 5
+            ? TestChain.Sample(i) with { Type = AuditTypes.KeyRevoked, Actor = "principal:ops", RunSeq = null }
+            : i > 5 ? TestChain.Sample(i) with { KeyId = "key_2", Actor = "key:key_2" } : TestChain.Sample(i));
+
+        Assert.True(Verify(chain).Ok);
+    }
+
     private VerifyResult Verify(IEnumerable<AuditEntry> entries, IEnumerable<Checkpoint>? checkpoints = null)
     {
         var verifier = new AuditVerifier(checkpoints ?? [], _key);

@@ -51,6 +51,52 @@ public sealed class AuditWriterTests : IAsyncLifetime
         Assert.True(result.Ok, result.Problem);
     }
 
+    [Theory]
+    [InlineData(AuditTypes.KeyRevoked, AppendResult.KeyRevoked)]
+    [InlineData(AuditTypes.KeyExpired, AppendResult.KeyExpired)]
+    public async Task CommitAsync_ProxyRequestAfterItsKeysRevocationIsSealed_IsWithdrawnNeverWritten_AlsoAfterARestart(string closing, AppendResult expected)
+    {
+        Assert.Equal(AppendResult.Committed, await _writer.CommitAsync(Entry("key_1"), Long, abandonable: true, CancellationToken.None));
+        Assert.Equal(AppendResult.Committed, await _writer.CommitAsync(Entry("key_1", closing) with { Actor = "system" }, Long, abandonable: false, CancellationToken.None));
+
+        var refused = await _writer.CommitAsync(Entry("key_1"), Long, abandonable: true, CancellationToken.None);
+        var response = await _writer.CommitAsync(Entry("key_1", AuditTypes.ProxyResponse), Long, abandonable: true, CancellationToken.None);
+        var otherKey = await _writer.CommitAsync(Entry("key_2"), Long, abandonable: true, CancellationToken.None);
+        await _writer.DisposeAsync();
+        _writer = NewWriter(); // what it sealed is read back from the chain
+        _writer.Start();
+        var afterRestart = await _writer.CommitAsync(Entry("key_1"), Long, abandonable: true, CancellationToken.None);
+        await _writer.FlushAsync(CancellationToken.None);
+
+        Assert.Equal((expected, AppendResult.Committed, AppendResult.Committed, expected), (refused, response, otherKey, afterRestart));
+        using var connection = Open();
+        var entries = SqliteAuditStore.ReadAfter(connection, 0).ToList();
+        Assert.Equal([AuditTypes.ProxyRequest, closing, AuditTypes.ProxyResponse, AuditTypes.ProxyRequest], entries.Select(e => e.Type));
+        Assert.Equal([1L, null, 2L, 1L], entries.Select(e => e.RunSeq)); // a withdrawn request takes no run_seq
+        Assert.True(ChainCheck.Full(connection, SqliteAuditStore.ReadCheckpoints(connection), _key).Ok);
+    }
+
+    [Fact]
+    public async Task CommitAsync_RequestQueuedBehindItsKeysRevocationInOneBatch_IsWithdrawn()
+    {
+        Task<AppendResult> revoked, request;
+        using (var locker = Open())
+        {
+            // Held, the writer's queue fills up behind the lock, and both entries are committed in one batch.
+            using var transaction = locker.BeginTransaction(deferred: false);
+            await _writer.AppendAsync(Entry(null, AuditTypes.ProxyResponse), Long);
+            revoked = _writer.CommitAsync(Entry("key_1", AuditTypes.KeyRevoked) with { Actor = "principal:ops" }, Long, abandonable: false, CancellationToken.None);
+            request = _writer.CommitAsync(Entry("key_1"), Long, abandonable: true, CancellationToken.None);
+            await Task.Delay(200);
+            transaction.Rollback();
+        }
+
+        Assert.Equal(AppendResult.Committed, await revoked);
+        Assert.Equal(AppendResult.KeyRevoked, await request);
+        using var connection = Open();
+        Assert.DoesNotContain(SqliteAuditStore.ReadAfter(connection, 0), e => e.Type == AuditTypes.ProxyRequest);
+    }
+
     [Fact]
     public async Task SteadyWrites_WalIsCopiedBackAndRestarted_WhileWritingNeverStops()
     {

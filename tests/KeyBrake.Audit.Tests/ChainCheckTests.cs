@@ -86,6 +86,53 @@ public sealed class ChainCheckTests(ChainCheckTests.Chain chain) : IClassFixture
         Assert.Contains($"rewritten after seq {lastMatching}", result.Problem, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(100, 45_000)]  // revoked in the first half, used in the second: only the two halves together see it
+    [InlineData(31_000, 45_000)]
+    [InlineData(100, 20_000)]
+    public void Full_ProxyRequestAfterItsKeysRevocation_IsReportedAsOnePassReportsIt_WhereverTheHalvesMeet(int revokedAt, int usedAt)
+    {
+        var chain = TestChain.Build(Count, i =>
+            i == revokedAt ? TestChain.Sample(i) with { KeyId = "key_x", Type = AuditTypes.KeyRevoked, Actor = "principal:ops", RunSeq = null }
+            : i == usedAt ? TestChain.Sample(i) with { KeyId = "key_x", Actor = "key:key_x" }
+            : TestChain.Sample(i));
+        var directory = Directory.CreateTempSubdirectory("keybrake-chaincheck-").FullName;
+        try
+        {
+            using var connection = new SqliteConnection($"Data Source={Path.Combine(directory, "audit.db")};Pooling=False");
+            connection.Open();
+            SqliteAuditStore.EnsureSchema(connection);
+            using (var transaction = connection.BeginTransaction())
+            using (var insert = new AuditInsertCommand(connection))
+            {
+                foreach (var entry in chain)
+                {
+                    insert.Execute(transaction, entry); // written as a broken writer would have: the real one refuses it
+                }
+                transaction.Commit();
+            }
+
+            var parallel = ChainCheck.Full(connection, [], _key);
+            var onePass = new AuditVerifier([], _key);
+            foreach (var entry in chain)
+            {
+                if (!onePass.Add(entry))
+                {
+                    break;
+                }
+            }
+
+            Assert.Equal(onePass.Finish(), parallel);
+            Assert.Equal(usedAt, parallel.FirstBadSeq);
+            Assert.Contains("proxy.request of key key_x after its key.revoked", parallel.Problem, StringComparison.Ordinal);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();

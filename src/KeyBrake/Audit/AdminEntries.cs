@@ -26,6 +26,12 @@ internal static class AdminEntries
         .Add("label_prefix", labelPrefix)
         .Add("reason", key.RevokeReason)));
 
+    /// <summary>SPEC §3: written by the sweep (actor <c>system</c>) within a minute of the key's expiry, once.</summary>
+    public static AuditEntry KeyExpired(VaultKey key, string ts) => ForKey(key, AuditTypes.KeyExpired, "system", ts, Details.Object(d => d
+        .Add("after", new Details().Add("status", "expired"))
+        .Add("before", new Details().Add("status", "active"))
+        .Add("expires_at", Timestamps.ToText(key.ExpiresAt))));
+
     public static AuditEntry PrincipalCreated(Principal principal, string ts) => new()
     {
         Ts = ts,
@@ -61,7 +67,8 @@ internal static class AdminEntries
         var policy = new Details()
             .Add("allowed_endpoints", key.Endpoints.Texts)
             .Add("daily_usd_cap_micros", key.DailyCapMicros)
-            .Add("expires_at", Timestamps.ToText(key.ExpiresAt));
+            .Add("expires_at", Timestamps.ToText(key.ExpiresAt))
+            .Add("stripe_accounts", key.StripeAccounts);
         if (full)
         {
             using var metadata = JsonDocument.Parse(key.MetadataJson);

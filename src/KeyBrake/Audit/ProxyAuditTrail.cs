@@ -8,12 +8,12 @@ internal sealed partial class ProxyAuditTrail(AuditLog log, ILogger<ProxyAuditTr
 {
     private static readonly string[] VendorRequestIdHeaders = ["Request-Id", "Twilio-Request-Id", "X-Request-Id"];
 
-    public async ValueTask<bool> RecordRequestAsync(HttpContext context, ProxyCall call, CancellationToken cancellationToken)
+    public async ValueTask<AppendResult> RecordRequestAsync(HttpContext context, ProxyCall call, CancellationToken cancellationToken)
     {
         if (log.ProxyBlocked is { } why)
         {
             Log.Blocked(logger, call.RequestId, why);
-            return false;
+            return AppendResult.NotCommitted;
         }
         var entry = Entry(context, call, AuditTypes.ProxyRequest) with
         {
@@ -21,8 +21,9 @@ internal sealed partial class ProxyAuditTrail(AuditLog log, ILogger<ProxyAuditTr
             Decision = "allow:" + call.Matched!.Text,
             Details = CallDetails.FromRequest(context.Request, call),
         };
-        // Abandonable: if the commit does not come in time the entry is withdrawn, and the call is refused.
-        return await log.Writer.AppendDurableAsync(entry, log.CommitTimeout, abandonable: true, cancellationToken);
+        // Abandonable: if the commit does not come in time the entry is withdrawn, and the call is refused. The writer
+        // also withdraws it when the key's key.revoked / key.expired is already sealed (SPEC §7).
+        return await log.Writer.CommitAsync(entry, log.CommitTimeout, abandonable: true, cancellationToken);
     }
 
     public async ValueTask RecordResponseAsync(HttpContext context, ProxyCall call, MicroUsd settled, string outcome)

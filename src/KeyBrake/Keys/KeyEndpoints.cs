@@ -12,8 +12,12 @@ internal static class KeyEndpoints
 
     public static IServiceCollection AddKeyBrakeKeys(this IServiceCollection services)
     {
+        services.AddSingleton<RefusedKeys>();
         services.AddSingleton<KeyLookup>();
         services.AddSingleton<KeyService>();
+        services.AddSingleton<RevocationWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<RevocationWriter>());
+        services.AddHostedService<KeyExpirySweep>();
         return services;
     }
 
@@ -98,8 +102,10 @@ internal static class KeyEndpoints
         {
             return NotFound(id);
         }
+        // A revocation this process enforces but the store has not taken yet makes the key revoked here too.
+        current = keys.AsEnforced(current);
         var errors = new List<FieldError>();
-        var patch = KeyRequests.ParsePatch(body, current.CreatedAt, keys.MaxTtl, errors);
+        var patch = KeyRequests.ParsePatch(body, current, keys.MaxTtl, errors);
         if (patch is null)
         {
             return KeyBrakeError.InvalidRequest(errors);
@@ -118,8 +124,14 @@ internal static class KeyEndpoints
         {
             return KeyBrakeError.InvalidRequest([new("reason", "must be at most 1000 characters")]);
         }
-        var key = await keys.RevokeAsync(id, reason, context.CurrentPrincipal().Actor, context.RequestAborted);
-        return key is null ? NotFound(id) : AdminJson.Ok(await ViewAsync(key, keys, spend, context.RequestAborted));
+        var revocation = await keys.RevokeAsync(id, reason, context.CurrentPrincipal().Actor, context.RequestAborted);
+        return revocation.State switch
+        {
+            RevocationState.NotFound => NotFound(id),
+            RevocationState.Pending => RevocationPending($"Key {id} is refused by this process now, but the store has not recorded the revocation yet; it is retried until it does.",
+                writer => writer.WriteString("key_id", id)),
+            _ => AdminJson.Ok(await ViewAsync(revocation.Keys[0], keys, spend, context.RequestAborted)),
+        };
     }
 
     private static async Task<IResult> RevokeByLabelPrefixAsync(HttpContext context, KeyService keys)
@@ -159,9 +171,16 @@ internal static class KeyEndpoints
         {
             return KeyBrakeError.InvalidRequest(errors);
         }
-        var revoked = await keys.RevokeByLabelPrefixAsync(prefix!, reason, context.CurrentPrincipal().Actor, context.RequestAborted);
-        return AdminJson.Ok(new { revoked = revoked.Select(k => k.Id) });
+        var revocation = await keys.RevokeByLabelPrefixAsync(prefix!, reason, context.CurrentPrincipal().Actor, context.RequestAborted);
+        return revocation.State == RevocationState.Pending
+            ? RevocationPending($"Every key whose label starts with '{prefix}' is refused by this process now, but the store has not recorded the revocation yet; it is retried until it does.",
+                writer => writer.WriteString("label_prefix", prefix))
+            : AdminJson.Ok(new { revoked = revocation.Keys.Select(k => k.Id) });
     }
+
+    /// <summary>SPEC §3: 503 revocation_pending (retryable; repeating the call is safe) while the store has not taken it.</summary>
+    private static KeyBrakeError RevocationPending(string message, Action<System.Text.Json.Utf8JsonWriter> extra) =>
+        new(StatusCodes.Status503ServiceUnavailable, "revocation_pending", message, extra);
 
     internal static async Task<KeyView> ViewAsync(VaultKey key, KeyService keys, ISpendGate spend, CancellationToken ct, string? token = null)
     {

@@ -6,9 +6,10 @@ namespace KeyBrake.Keys;
 /// Token-hash → key, cached in memory for the proxy's hot path, with exact invalidation: every change to a key
 /// (revoke, patch) calls <see cref="Invalidate"/> after the store has committed it. A load that raced with an
 /// invalidation is returned to its caller (which started before the change returned) but never cached, so the
-/// very next request after a revoke reads the store.
+/// very next request after a revoke reads the store. Every key returned, cached or loaded, passes through
+/// <see cref="RefusedKeys"/> first: a revocation applies here before the store has it (SPEC §3).
 /// </summary>
-internal sealed class KeyLookup(IKeyStore store)
+internal sealed class KeyLookup(IKeyStore store, RefusedKeys refused)
 {
     private const int MaxEntries = 100_000;
 
@@ -22,7 +23,7 @@ internal sealed class KeyLookup(IKeyStore store)
     {
         if (_byTokenHash.TryGetValue(tokenHash, out var cached))
         {
-            return cached;
+            return refused.Apply(cached);
         }
         var generation = Volatile.Read(ref _generation);
         var loaded = await store.FindByTokenHashAsync(tokenHash, cancellationToken);
@@ -40,7 +41,7 @@ internal sealed class KeyLookup(IKeyStore store)
                 }
             }
         }
-        return loaded;
+        return loaded is null ? null : refused.Apply(loaded);
     }
 
     public void Invalidate(string tokenHash)

@@ -7,11 +7,12 @@ using KeyBrake.Spend;
 namespace KeyBrake.Keys;
 
 internal sealed record NewKey(
-    string Label, string Vendor, EndpointPolicy Endpoints, MicroUsd DailyCap, TimeSpan ExpiresIn,
+    string Label, string Vendor, EndpointPolicy Endpoints, MicroUsd DailyCap, IReadOnlyList<string> StripeAccounts, TimeSpan ExpiresIn,
     string MetadataJson, string? Justification, string? Ticket);
 
+/// <summary>A validated PATCH; a null member is left as it is (<see cref="StripeAccounts"/> <c>[]</c> clears the list).</summary>
 internal sealed record KeyPatch(
-    EndpointPolicy? Endpoints, MicroUsd? DailyCap, DateTimeOffset? ExpiresAt, string Justification, string? Ticket);
+    EndpointPolicy? Endpoints, MicroUsd? DailyCap, IReadOnlyList<string>? StripeAccounts, DateTimeOffset? ExpiresAt, string Justification, string? Ticket);
 
 /// <summary>Parses admin request bodies field by field, so that a 400 names every bad field at once.</summary>
 internal static partial class KeyRequests
@@ -19,10 +20,15 @@ internal static partial class KeyRequests
     private const int MaxPatterns = 100;
     private const int MaxMetadataEntries = 50;
 
-    private static readonly HashSet<string> CreateFields =
-        ["label", "vendor", "allowed_endpoints", "daily_usd_cap", "expires_in", "metadata", "justification", "ticket"];
+    /// <summary>More accounts than one agent run acts on; a platform acting on all its accounts wants another tool.</summary>
+    internal const int MaxStripeAccounts = 100;
 
-    private static readonly HashSet<string> PatchFields = ["allowed_endpoints", "daily_usd_cap", "expires_at", "justification", "ticket"];
+    internal const string StripeVendor = "stripe";
+
+    private static readonly HashSet<string> CreateFields =
+        ["label", "vendor", "allowed_endpoints", "daily_usd_cap", "stripe_accounts", "expires_in", "metadata", "justification", "ticket"];
+
+    private static readonly HashSet<string> PatchFields = ["allowed_endpoints", "daily_usd_cap", "stripe_accounts", "expires_at", "justification", "ticket"];
 
     public static NewKey? ParseCreate(JsonElement body, ICollection<string> vendors, TimeSpan maxTtl, TimeSpan defaultTtl, List<FieldError> errors)
     {
@@ -42,6 +48,7 @@ internal static partial class KeyRequests
         }
         var endpoints = ParseEndpoints(body, required: true, errors);
         var cap = ParseCap(body, required: true, errors);
+        var stripeAccounts = ParseStripeAccounts(body, vendor, errors) ?? [];
 
         var expiresIn = defaultTtl;
         if (body.TryGetProperty("expires_in", out var ttl) && ttl.ValueKind != JsonValueKind.Null)
@@ -59,17 +66,19 @@ internal static partial class KeyRequests
         var justification = OptionalString(body, "justification", 1000, errors);
         var ticket = OptionalString(body, "ticket", 200, errors);
         return errors.Count > 0 ? null
-            : new NewKey(label!, vendor!, endpoints!, cap!.Value, expiresIn, metadata!, justification, ticket);
+            : new NewKey(label!, vendor!, endpoints!, cap!.Value, stripeAccounts, expiresIn, metadata!, justification, ticket);
     }
 
-    public static KeyPatch? ParsePatch(JsonElement body, DateTimeOffset createdAt, TimeSpan maxTtl, List<FieldError> errors)
+    public static KeyPatch? ParsePatch(JsonElement body, VaultKey current, TimeSpan maxTtl, List<FieldError> errors)
     {
         if (!IsObject(body, PatchFields, errors))
         {
             return null;
         }
+        var createdAt = current.CreatedAt;
         var endpoints = ParseEndpoints(body, required: false, errors);
         var cap = ParseCap(body, required: false, errors);
+        var stripeAccounts = ParseStripeAccounts(body, current.Vendor, errors);
         DateTimeOffset? expiresAt = null;
         if (body.TryGetProperty("expires_at", out var at) && at.ValueKind != JsonValueKind.Null)
         {
@@ -94,11 +103,11 @@ internal static partial class KeyRequests
             errors.Add(new("justification", "is required to change a key's policy"));
         }
         var ticket = OptionalString(body, "ticket", 200, errors);
-        if (endpoints is null && cap is null && expiresAt is null && errors.Count == 0)
+        if (endpoints is null && cap is null && stripeAccounts is null && expiresAt is null && errors.Count == 0)
         {
-            errors.Add(new("body", "name at least one of allowed_endpoints, daily_usd_cap, expires_at"));
+            errors.Add(new("body", "name at least one of allowed_endpoints, daily_usd_cap, stripe_accounts, expires_at"));
         }
-        return errors.Count > 0 ? null : new KeyPatch(endpoints, cap, expiresAt, justification!, ticket);
+        return errors.Count > 0 ? null : new KeyPatch(endpoints, cap, stripeAccounts, expiresAt, justification!, ticket);
     }
 
     public static string FormatTtl(TimeSpan ttl) =>
@@ -204,6 +213,48 @@ internal static partial class KeyRequests
         return micros;
     }
 
+    /// <summary>
+    /// SPEC §3 <c>stripe_accounts</c>: the <c>acct_…</c> ids a Stripe key may name in <c>Stripe-Account</c>. Null when
+    /// absent (or JSON null). Any other vendor's key refuses the field: it would look like a permission that governs nothing.
+    /// </summary>
+    private static List<string>? ParseStripeAccounts(JsonElement body, string? vendor, List<FieldError> errors)
+    {
+        if (!body.TryGetProperty("stripe_accounts", out var list) || list.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        if (vendor is not null && vendor != StripeVendor)
+        {
+            errors.Add(new("stripe_accounts", $"applies to Stripe keys only (this key's vendor is {vendor})"));
+            return null;
+        }
+        if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() > MaxStripeAccounts)
+        {
+            errors.Add(new("stripe_accounts", $"must be a list of at most {MaxStripeAccounts} Stripe account ids (acct_…)"));
+            return null;
+        }
+        var accounts = new List<string>();
+        var index = 0;
+        var ok = true;
+        foreach (var item in list.EnumerateArray())
+        {
+            var text = item.ValueKind == JsonValueKind.String ? item.GetString()! : null;
+            if (text is null || !StripeAccountPattern().IsMatch(text))
+            {
+                errors.Add(new($"stripe_accounts[{index}]", "must be a Stripe account id: acct_ then 1-64 letters or digits"));
+                ok = false;
+            }
+            else if (accounts.IndexOf(text) is var first and >= 0)
+            {
+                errors.Add(new($"stripe_accounts[{index}]", $"repeats stripe_accounts[{first}]"));
+                ok = false;
+            }
+            accounts.Add(text ?? "");
+            index++;
+        }
+        return ok ? accounts : null;
+    }
+
     private static string? ParseMetadata(JsonElement body, List<FieldError> errors)
     {
         if (!body.TryGetProperty("metadata", out var metadata) || metadata.ValueKind == JsonValueKind.Null)
@@ -237,9 +288,13 @@ internal static partial class KeyRequests
     }
 
     // A zone is required: a bare local time would be read in the server's zone.
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$")]
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})\z")]
     private static partial Regex ZonedTimestamp();
 
-    [GeneratedRegex("^[A-Za-z0-9._:/-]{1,200}$")]
+    // \z, not $: $ also matches before a final newline, and "run-447\n" is not a label.
+    [GeneratedRegex(@"^[A-Za-z0-9._:/-]{1,200}\z")]
     private static partial Regex LabelPattern();
+
+    [GeneratedRegex(@"^acct_[A-Za-z0-9]{1,64}\z")]
+    private static partial Regex StripeAccountPattern();
 }

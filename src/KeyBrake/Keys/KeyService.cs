@@ -1,3 +1,4 @@
+using System.Data.Common;
 using KeyBrake.Audit;
 using KeyBrake.Policy;
 using KeyBrake.Storage;
@@ -7,8 +8,18 @@ namespace KeyBrake.Keys;
 
 /// <summary>Issues, changes and revokes vault keys; every change invalidates the proxy's cached copy.</summary>
 internal sealed partial class KeyService(
-    IKeyStore store, KeyLookup lookup, AuditLog audit, TimeProvider time, IOptions<KeyBrakeOptions> options, ILogger<KeyService> logger)
+    IKeyStore store,
+    KeyLookup lookup,
+    RefusedKeys refused,
+    RevocationWriter revocations,
+    AuditLog audit,
+    TimeProvider time,
+    IOptions<KeyBrakeOptions> options,
+    ILogger<KeyService> logger)
 {
+    /// <summary>How long a revocation waits to learn whether the key exists before refusing it by id regardless.</summary>
+    private static readonly TimeSpan ReadWithin = TimeSpan.FromSeconds(1);
+
     public TimeSpan MaxTtl { get; } = Duration.ParseConfig(options.Value.Keys.MaxTtl);
 
     public TimeSpan DefaultTtl { get; } = Duration.ParseConfig(options.Value.Keys.DefaultTtl);
@@ -30,11 +41,12 @@ internal sealed partial class KeyService(
             Vendor = spec.Vendor,
             Endpoints = spec.Endpoints,
             DailyCapMicros = spec.DailyCap.Value,
+            StripeAccounts = spec.StripeAccounts,
             ExpiresAt = expiresAt,
             CreatedAt = now,
             CreatedBy = actor,
             MetadataJson = spec.MetadataJson,
-            PolicyHash = PolicyHash.Compute(spec.Vendor, spec.Endpoints.Texts, spec.DailyCap.Value, expiresAt),
+            PolicyHash = PolicyHash.Compute(spec.Vendor, spec.Endpoints.Texts, spec.DailyCap.Value, spec.StripeAccounts, expiresAt),
         };
         // The entry first, withdrawn if it cannot be written in time: no key exists without its key.created.
         if (!await audit.Writer.AppendDurableAsync(AdminEntries.KeyCreated(key, spec, actor, Timestamps.ToText(now)), audit.AdminCommitTimeout, abandonable: true, cancellationToken))
@@ -51,13 +63,15 @@ internal sealed partial class KeyService(
     {
         var endpoints = patch.Endpoints ?? current.Endpoints;
         var cap = patch.DailyCap?.Value ?? current.DailyCapMicros;
+        var stripeAccounts = patch.StripeAccounts ?? current.StripeAccounts;
         var expiresAt = patch.ExpiresAt ?? current.ExpiresAt;
         var updated = current with
         {
             Endpoints = endpoints,
             DailyCapMicros = cap,
+            StripeAccounts = stripeAccounts,
             ExpiresAt = expiresAt,
-            PolicyHash = PolicyHash.Compute(current.Vendor, endpoints.Texts, cap, expiresAt),
+            PolicyHash = PolicyHash.Compute(current.Vendor, endpoints.Texts, cap, stripeAccounts, expiresAt),
         };
         if (audit.Writer.Failure is { } failure)
         {
@@ -73,42 +87,63 @@ internal sealed partial class KeyService(
         return updated;
     }
 
-    /// <summary>Revokes one key. A key that is already revoked is returned unchanged; null when it does not exist.</summary>
-    public async Task<VaultKey?> RevokeAsync(string id, string? reason, string actor, CancellationToken cancellationToken)
+    /// <summary>The key as this process enforces it: revoked while a revocation of it waits for the store.</summary>
+    public VaultKey AsEnforced(VaultKey key) => refused.Apply(key);
+
+    /// <summary>
+    /// Revokes one key (SPEC §3): refused in this process at once, then written to the store. A key that is already
+    /// revoked is returned unchanged; <see cref="Revocation.NotFound"/> when there is no such key.
+    /// </summary>
+    public async Task<Revocation> RevokeAsync(string id, string? reason, string actor, CancellationToken cancellationToken)
     {
-        var revoked = await store.RevokeAsync(new KeyRevocation(id, null, Timestamps.Truncate(time.GetUtcNow()), actor, reason), cancellationToken);
-        if (revoked.Count == 0)
+        VaultKey? current;
+        try
         {
-            return await store.FindByIdAsync(id, cancellationToken);
+            // On its own thread and bounded: SQLite waits on a locked file synchronously, up to its busy time-out.
+            current = await Task.Run(() => store.FindByIdAsync(id, cancellationToken), cancellationToken).WaitAsync(ReadWithin, time, cancellationToken);
         }
-        await AfterRevokeAsync(revoked, actor, null);
-        return revoked[0];
+        catch (Exception e) when (e is DbException or TimeoutException)
+        {
+            // The store cannot say whether the key exists: refuse the id regardless (fail closed).
+            Log.StoreUnreadable(logger, id, e.Message);
+            return await RevokeAsync(new KeyRevocation(id, null, Timestamps.Truncate(time.GetUtcNow()), actor, reason), null, cancellationToken);
+        }
+        if (current is null)
+        {
+            return Revocation.NotFound;
+        }
+        if (current.RevokedAt is not null)
+        {
+            return new Revocation(RevocationState.Durable, [current]);
+        }
+        return await RevokeAsync(new KeyRevocation(id, null, Timestamps.Truncate(time.GetUtcNow()), actor, reason), current, cancellationToken);
     }
 
     /// <summary>The kill switch: revokes every key whose label starts with the prefix and is not revoked yet.</summary>
-    public async Task<IReadOnlyList<VaultKey>> RevokeByLabelPrefixAsync(string prefix, string? reason, string actor, CancellationToken cancellationToken)
-    {
-        var revoked = await store.RevokeAsync(new KeyRevocation(null, prefix, Timestamps.Truncate(time.GetUtcNow()), actor, reason), cancellationToken);
-        await AfterRevokeAsync(revoked, actor, prefix);
-        return revoked;
-    }
+    public Task<Revocation> RevokeByLabelPrefixAsync(string prefix, string? reason, string actor, CancellationToken cancellationToken) =>
+        RevokeAsync(new KeyRevocation(null, prefix, Timestamps.Truncate(time.GetUtcNow()), actor, reason), null, cancellationToken);
 
-    /// <summary>Revocation is never held back by the audit log: the keys are revoked first, then their entries written.</summary>
-    private async Task AfterRevokeAsync(IReadOnlyList<VaultKey> revoked, string actor, string? labelPrefix)
+    /// <summary>Never waits on the audit log, and on the store only for <see cref="RevocationWriter.DurableWithin"/>.</summary>
+    private async Task<Revocation> RevokeAsync(KeyRevocation revocation, VaultKey? current, CancellationToken cancellationToken)
     {
-        foreach (var key in revoked)
+        var durable = revocations.Submit(revocation);
+        IReadOnlyList<VaultKey> revoked;
+        try
         {
-            lookup.Invalidate(key.TokenHash);
-            Log.KeyRevoked(logger, key.Id, key.Label, actor);
+            revoked = await durable.WaitAsync(RevocationWriter.DurableWithin, time, cancellationToken);
         }
-        Telemetry.KeyBrakeMetrics.Revocations.Add(revoked.Count);
-        var ts = Timestamps.ToText(time.GetUtcNow());
-        var written = await Task.WhenAll(revoked.Select(key =>
-            audit.AppendDurableAsync(AdminEntries.KeyRevoked(key, actor, labelPrefix, ts), CancellationToken.None)));
-        if (written.Contains(false))
+        catch (TimeoutException)
         {
-            throw new AuditUnavailableException("The keys are revoked, but their key.revoked entries are not written yet (they stay queued).");
+            Log.RevocationPending(logger, revocation.Id ?? revocation.LabelPrefix!, revocation.By);
+            return new Revocation(RevocationState.Pending, current is null ? [] : [refused.Apply(current)]);
         }
+        if (revocation.Id is null || revoked.Count > 0)
+        {
+            return new Revocation(RevocationState.Durable, revoked);
+        }
+        // Revoked by someone else meanwhile (returned unchanged), or never existed.
+        var now = await store.FindByIdAsync(revocation.Id, cancellationToken);
+        return now is null ? Revocation.NotFound : new Revocation(RevocationState.Durable, [now]);
     }
 
     private async Task RecordAsync(AuditEntry entry, string applied)
@@ -127,7 +162,10 @@ internal sealed partial class KeyService(
         [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Key {KeyId} policy changed by {Actor}")]
         public static partial void KeyUpdated(ILogger logger, string keyId, string actor);
 
-        [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Key {KeyId} ({Label}) revoked by {Actor}")]
-        public static partial void KeyRevoked(ILogger logger, string keyId, string label, string actor);
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Revocation of {Target} by {Actor} is enforced in this process but not durable yet: 503 revocation_pending, retried until the store accepts it")]
+        public static partial void RevocationPending(ILogger logger, string target, string actor);
+
+        [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Revocation of {KeyId}: the store cannot be read ({Problem}); the id is refused regardless")]
+        public static partial void StoreUnreadable(ILogger logger, string keyId, string problem);
     }
 }

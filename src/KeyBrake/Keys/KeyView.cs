@@ -13,6 +13,8 @@ internal sealed record KeyView
     public required string Vendor { get; init; }
     public required IReadOnlyList<string> AllowedEndpoints { get; init; }
     public required decimal DailyUsdCap { get; init; }
+    /// <summary>SPEC §3: the accounts the key may name in <c>Stripe-Account</c>; <c>[]</c> = none (every non-Stripe key).</summary>
+    public required IReadOnlyList<string> StripeAccounts { get; init; }
     public required string ExpiresAt { get; init; }
     public required string CreatedAt { get; init; }
     public required string CreatedBy { get; init; }
@@ -35,6 +37,7 @@ internal sealed record KeyView
         Vendor = key.Vendor,
         AllowedEndpoints = key.Endpoints.Texts,
         DailyUsdCap = new MicroUsd(key.DailyCapMicros).ToUsd(),
+        StripeAccounts = key.StripeAccounts,
         ExpiresAt = Timestamps.ToText(key.ExpiresAt),
         CreatedAt = Timestamps.ToText(key.CreatedAt),
         CreatedBy = key.CreatedBy,

@@ -8,13 +8,19 @@ namespace KeyBrake.Keys;
 internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
 {
     private const string Columns =
-        "id, token_hash, label, vendor, allowed_endpoints, daily_cap_micros, expires_at, created_at, created_by, metadata, policy_hash, revoked_at, revoked_by, revoke_reason";
+        "id, token_hash, label, vendor, allowed_endpoints, daily_cap_micros, stripe_accounts, expires_at, created_at, created_by, metadata, policy_hash, revoked_at, revoked_by, revoke_reason";
+
+    /// <summary>
+    /// A revocation waits at most this long for a busy or locked database, then fails and is retried by
+    /// <see cref="RevocationWriter"/>: the admin call has answered 503 revocation_pending long before the default 10 s.
+    /// </summary>
+    private const int RevokeCommandTimeoutSeconds = 1;
 
     public async Task InsertAsync(VaultKey key, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            $"INSERT INTO vault_keys ({Columns}) VALUES (@Id, @TokenHash, @Label, @Vendor, @AllowedEndpoints, @DailyCapMicros, @ExpiresAt, @CreatedAt, @CreatedBy, @Metadata, @PolicyHash, @RevokedAt, @RevokedBy, @RevokeReason)",
+            $"INSERT INTO vault_keys ({Columns}) VALUES (@Id, @TokenHash, @Label, @Vendor, @AllowedEndpoints, @DailyCapMicros, @StripeAccounts, @ExpiresAt, @CreatedAt, @CreatedBy, @Metadata, @PolicyHash, @RevokedAt, @RevokedBy, @RevokeReason)",
             KeyRow.From(key), cancellationToken: cancellationToken));
     }
 
@@ -58,20 +64,42 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
         var row = KeyRow.From(updated);
         await using var connection = await database.OpenAsync(cancellationToken);
         var changed = await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE vault_keys SET allowed_endpoints = @AllowedEndpoints, daily_cap_micros = @DailyCapMicros, expires_at = @ExpiresAt, policy_hash = @PolicyHash WHERE id = @Id AND revoked_at IS NULL",
+            "UPDATE vault_keys SET allowed_endpoints = @AllowedEndpoints, daily_cap_micros = @DailyCapMicros, stripe_accounts = @StripeAccounts, expires_at = @ExpiresAt, policy_hash = @PolicyHash WHERE id = @Id AND revoked_at IS NULL",
             row, cancellationToken: cancellationToken));
         return changed == 1;
     }
 
     public async Task<IReadOnlyList<VaultKey>> RevokeAsync(KeyRevocation revocation, CancellationToken cancellationToken)
     {
-        var target = revocation.Id is not null ? "id = @id" : "substr(label, 1, length(@prefix)) = @prefix";
+        // By prefix: only keys issued by the time of the kill switch; a run started after it is not part of it.
+        var target = revocation.Id is not null ? "id = @id" : "substr(label, 1, length(@prefix)) = @prefix AND created_at <= @at";
         await using var connection = await database.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<KeyRow>(new CommandDefinition(
             $"UPDATE vault_keys SET revoked_at = @at, revoked_by = @by, revoke_reason = @reason WHERE {target} AND revoked_at IS NULL RETURNING {Columns}",
             new { id = revocation.Id, prefix = revocation.LabelPrefix, at = Timestamps.ToText(revocation.At), by = revocation.By, reason = revocation.Reason },
-            cancellationToken: cancellationToken));
+            commandTimeout: RevokeCommandTimeoutSeconds, cancellationToken: cancellationToken));
         return [.. rows.Select(r => r.ToKey()).OrderBy(k => k.Id, StringComparer.Ordinal)];
+    }
+
+    public async Task<IReadOnlyList<VaultKey>> ListUnrecordedExpiriesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<KeyRow>(new CommandDefinition(
+            $"""
+            SELECT {Columns} FROM vault_keys
+            WHERE expiry_recorded_at IS NULL AND expires_at <= @now AND (revoked_at IS NULL OR revoked_at > expires_at)
+            ORDER BY expires_at, id LIMIT @limit
+            """,
+            new { now = Timestamps.ToText(now), limit }, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => r.ToKey())];
+    }
+
+    public async Task MarkExpiryRecordedAsync(string id, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE vault_keys SET expiry_recorded_at = @at WHERE id = @id AND expiry_recorded_at IS NULL",
+            new { id, at = Timestamps.ToText(at) }, cancellationToken: cancellationToken));
     }
 
     private async Task<VaultKey?> FindOneAsync(string condition, string value, CancellationToken cancellationToken)
@@ -90,6 +118,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
         public string Vendor { get; set; } = "";
         public string AllowedEndpoints { get; set; } = "[]";
         public long DailyCapMicros { get; set; }
+        public string StripeAccounts { get; set; } = "[]";
         public string ExpiresAt { get; set; } = "";
         public string CreatedAt { get; set; } = "";
         public string CreatedBy { get; set; } = "";
@@ -107,6 +136,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
             Vendor = key.Vendor,
             AllowedEndpoints = JsonSerializer.Serialize(key.Endpoints.Texts),
             DailyCapMicros = key.DailyCapMicros,
+            StripeAccounts = JsonSerializer.Serialize(key.StripeAccounts),
             ExpiresAt = Timestamps.ToText(key.ExpiresAt),
             CreatedAt = Timestamps.ToText(key.CreatedAt),
             CreatedBy = key.CreatedBy,
@@ -125,6 +155,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
             Vendor = Vendor,
             Endpoints = EndpointPolicy.FromValidated(JsonSerializer.Deserialize<string[]>(AllowedEndpoints) ?? []),
             DailyCapMicros = DailyCapMicros,
+            StripeAccounts = JsonSerializer.Deserialize<string[]>(StripeAccounts) ?? [],
             ExpiresAt = Timestamps.Parse(ExpiresAt),
             CreatedAt = Timestamps.Parse(CreatedAt),
             CreatedBy = CreatedBy,

@@ -94,11 +94,15 @@ internal sealed partial class ProxyPolicyMiddleware(
         KeyBrakeMetrics.ReservationsInFlight.Add(1, vendorTag);
         try
         {
-            if (!await RecordRequestAsync(context, call))
+            var recorded = await RecordRequestAsync(context, call);
+            if (recorded != Audit.AppendResult.Committed)
             {
                 await spend.ReleaseAsync(reservation, CancellationToken.None);
-                await new KeyBrakeError(StatusCodes.Status503ServiceUnavailable, "audit_unavailable",
-                    "The audit log could not record this call, so it was not forwarded.").WriteAsync(context);
+                await (recorded == Audit.AppendResult.NotCommitted
+                    ? new KeyBrakeError(StatusCodes.Status503ServiceUnavailable, "audit_unavailable",
+                        "The audit log could not record this call, so it was not forwarded.").WriteAsync(context)
+                    // SPEC §7: the key's revocation (or expiry) was sealed first; a request after it is refused, never forwarded.
+                    : DenyAsync(context, call, KeyErrors.Closed(call.Key!, recorded)));
                 return;
             }
 
@@ -134,9 +138,9 @@ internal sealed partial class ProxyPolicyMiddleware(
         switch (key.StatusAt(now))
         {
             case KeyStatus.Revoked:
-                return new KeyBrakeError(StatusCodes.Status401Unauthorized, "key_revoked", $"Vault key {key.Id} was revoked.");
+                return KeyErrors.Revoked(key);
             case KeyStatus.Expired:
-                return new KeyBrakeError(StatusCodes.Status401Unauthorized, "key_expired", $"Vault key {key.Id} expired at {Storage.Timestamps.ToText(key.ExpiresAt)}.");
+                return KeyErrors.Expired(key);
         }
         if (key.Vendor != call.Vendor)
         {
@@ -180,7 +184,7 @@ internal sealed partial class ProxyPolicyMiddleware(
         return null;
     }
 
-    private async ValueTask<bool> RecordRequestAsync(HttpContext context, ProxyCall call)
+    private async ValueTask<Audit.AppendResult> RecordRequestAsync(HttpContext context, ProxyCall call)
     {
         try
         {
@@ -189,7 +193,7 @@ internal sealed partial class ProxyPolicyMiddleware(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Log.AuditFailed(logger, call.RequestId, e);
-            return false;
+            return Audit.AppendResult.NotCommitted;
         }
     }
 

@@ -33,5 +33,14 @@ internal static class Migrations
             CREATE INDEX ix_vault_keys_label ON vault_keys (label);
             """),
         (2, Audit.AuditSchema.V1),
+        // SPEC v2 §3: stripe_accounts (a JSON array of acct_… ids, [] = none), and the key.expired sweep's record of
+        // the keys whose key.expired it wrote (so a restart never writes one twice). Keys that expired before this
+        // migration predate the sweep: marked as done, rather than given a key.expired long after the fact.
+        (3, """
+            ALTER TABLE vault_keys ADD COLUMN stripe_accounts TEXT NOT NULL DEFAULT '[]';
+            ALTER TABLE vault_keys ADD COLUMN expiry_recorded_at TEXT NULL;
+            UPDATE vault_keys SET expiry_recorded_at = expires_at WHERE expires_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
+            CREATE INDEX ix_vault_keys_expiry_sweep ON vault_keys (expires_at) WHERE expiry_recorded_at IS NULL;
+            """),
     ];
 }

@@ -39,6 +39,7 @@ public sealed class KeyAdminApiTests() : HostedTest(new FakeTimeProvider(Start))
         Assert.Equal("2026-06-03T09:30:00.123Z", key.GetProperty("created_at").GetString());
         Assert.Equal("principal:bootstrap", key.GetProperty("created_by").GetString());
         Assert.Equal("447", key.GetProperty("metadata").GetProperty("run_id").GetString());
+        Assert.Empty(key.GetProperty("stripe_accounts").EnumerateArray());
         Assert.Equal("active", key.GetProperty("status").GetString());
         Assert.Equal(JsonValueKind.Null, key.GetProperty("revoked_at").ValueKind);
         Assert.Equal(JsonValueKind.Null, key.GetProperty("revoked_by").ValueKind);
@@ -47,8 +48,9 @@ public sealed class KeyAdminApiTests() : HostedTest(new FakeTimeProvider(Start))
         Assert.Equal(0, key.GetProperty("reserved_usd").GetDecimal());
 
         // policy_hash recomputed independently: the JCS text written out by hand (keys sorted, no whitespace).
+        // SPEC v2 §3's members; the guardrails null until keys carry them, stripe_accounts [] when none.
         const string canonical =
-            """{"allowed_endpoints":["POST /v1/payment_intents","/v1/payment_intents/*","GET /v1/customers/*"],"daily_usd_cap_micros":5000250000,"expires_at":"2026-06-03T13:30:00.123Z","vendor":"stripe"}""";
+            """{"allowed_endpoints":["POST /v1/payment_intents","/v1/payment_intents/*","GET /v1/customers/*"],"approval_above_usd_micros":null,"daily_usd_cap_micros":5000250000,"expires_at":"2026-06-03T13:30:00.123Z","max_usd_per_call_micros":null,"on_anomaly":null,"requests_per_minute":null,"stripe_accounts":[],"vendor":"stripe"}""";
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical))), key.GetProperty("policy_hash").GetString());
 
         using var fetched = JsonDocument.Parse(await Host.Admin.GetStringAsync($"/v1/keys/{id}"));

@@ -9,7 +9,7 @@ public sealed class KeyLookupTests
     public async Task FindAsync_LoadThatRacedARevoke_IsReturnedButNeverCached()
     {
         var store = new GatedStore(Key("active"));
-        var lookup = new KeyLookup(store);
+        var lookup = new KeyLookup(store, new RefusedKeys(TimeProvider.System));
 
         var inFlight = lookup.FindAsync("hash", CancellationToken.None).AsTask(); // reads the store: still active
         await store.Reading.Task;
@@ -27,7 +27,7 @@ public sealed class KeyLookupTests
     {
         var store = new GatedStore(Key("active"));
         store.Release.SetResult();
-        var lookup = new KeyLookup(store);
+        var lookup = new KeyLookup(store, new RefusedKeys(TimeProvider.System));
 
         await lookup.FindAsync("hash", CancellationToken.None);
         await lookup.FindAsync("hash", CancellationToken.None);
@@ -43,7 +43,7 @@ public sealed class KeyLookupTests
     {
         var store = new GatedStore(Key("v0"));
         store.Release.SetResult();
-        var lookup = new KeyLookup(store);
+        var lookup = new KeyLookup(store, new RefusedKeys(TimeProvider.System));
         using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
 
         var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
@@ -106,5 +106,7 @@ public sealed class KeyLookupTests
         public Task<IReadOnlyList<VaultKey>> ListAsync(KeyQuery query, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<bool> UpdatePolicyAsync(VaultKey updated, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<IReadOnlyList<VaultKey>> RevokeAsync(KeyRevocation revocation, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<IReadOnlyList<VaultKey>> ListUnrecordedExpiriesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task MarkExpiryRecordedAsync(string id, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

@@ -33,7 +33,7 @@ public sealed class ListenerGateMiddlewareTests
         };
         _gate = new ListenerGateMiddleware(
             context => { _passed = context; return Task.CompletedTask; },
-            ListenerMap.FromConfiguration(Configuration), new KeyLookup(new OneKeyStore(Key)), _audit,
+            ListenerMap.FromConfiguration(Configuration), new KeyLookup(new OneKeyStore(Key), new RefusedKeys(TimeProvider.System)), _audit,
             new KeyBrake.Telemetry.AnonymousRefusals(TimeProvider.System, NullLogger<KeyBrake.Telemetry.AnonymousRefusals>.Instance),
             Options.Create(options), TimeProvider.System, NullLogger<ListenerGateMiddleware>.Instance);
     }
@@ -242,13 +242,15 @@ public sealed class ListenerGateMiddlewareTests
         public Task<IReadOnlyList<VaultKey>> ListAsync(KeyQuery query, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<bool> UpdatePolicyAsync(VaultKey updated, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<IReadOnlyList<VaultKey>> RevokeAsync(KeyRevocation revocation, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<IReadOnlyList<VaultKey>> ListUnrecordedExpiriesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task MarkExpiryRecordedAsync(string id, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 
     private sealed class RecordingAuditTrail : IProxyAuditTrail
     {
         public List<(ProxyCall Call, KeyBrakeError Error)> Denied { get; } = [];
 
-        public ValueTask<bool> RecordRequestAsync(HttpContext context, ProxyCall call, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public ValueTask<KeyBrake.Audit.AppendResult> RecordRequestAsync(HttpContext context, ProxyCall call, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public ValueTask RecordResponseAsync(HttpContext context, ProxyCall call, KeyBrake.Spend.MicroUsd settled, string outcome) => throw new NotSupportedException();
 

@@ -46,8 +46,15 @@ public sealed class IndexModel : DashboardPage
             Flash = "A revocation needs a reason (1-1000 characters).";
             return RedirectToPage();
         }
-        var key = await Service<KeyService>().RevokeAsync(id, reason, Principal.Actor, HttpContext.RequestAborted);
-        Flash = key is null ? $"No key {id}." : $"Revoked {key.Id} ({key.Label}): its next request gets 401 key_revoked.";
+        var revocation = await Service<KeyService>().RevokeAsync(id, reason, Principal.Actor, HttpContext.RequestAborted);
+        Flash = revocation.State switch
+        {
+            RevocationState.NotFound => $"No key {id}.",
+            RevocationState.Pending => $"Revocation pending (503 revocation_pending): KeyBrake refuses {id} from now on (its next request gets 401 key_revoked), "
+                + "but the store has not recorded the revocation yet (locked, busy or full). KeyBrake keeps retrying until it does; "
+                + "the key shows as revoked here once it has. Revoking again is safe.",
+            _ => $"Revoked {revocation.Keys[0].Id} ({revocation.Keys[0].Label}): its next request gets 401 key_revoked.",
+        };
         return Redirect(Request.Form["return"] is [{ Length: > 0 } back] && back.StartsWith("/keys/", StringComparison.Ordinal) ? back : "/");
     }
 
@@ -62,8 +69,12 @@ public sealed class IndexModel : DashboardPage
             Flash = "The kill switch needs a label prefix (1-200 characters) and a reason (1-1000 characters).";
             return RedirectToPage();
         }
-        var revoked = await Service<KeyService>().RevokeByLabelPrefixAsync(labelPrefix, reason, Principal.Actor, HttpContext.RequestAborted);
-        Flash = revoked.Count == 0
+        var revocation = await Service<KeyService>().RevokeByLabelPrefixAsync(labelPrefix, reason, Principal.Actor, HttpContext.RequestAborted);
+        var revoked = revocation.Keys;
+        Flash = revocation.State == RevocationState.Pending
+            ? $"Kill switch pending (503 revocation_pending): KeyBrake refuses every key whose label starts with '{labelPrefix}' from now on, "
+                + "but the store has not recorded the revocation yet (locked, busy or full). KeyBrake keeps retrying until it does. Repeating the kill switch is safe."
+            : revoked.Count == 0
             ? $"No active key has a label starting with '{labelPrefix}'; nothing revoked."
             : $"Revoked {revoked.Count} key(s) with label prefix '{labelPrefix}': {string.Join(", ", revoked.Select(k => k.Id))}.";
         return RedirectToPage();
