@@ -98,6 +98,7 @@ internal static class KeyBrakeHostExtensions
 
     public static WebApplication MapKeyBrake(this WebApplication app)
     {
+        ListenerBinding.ThrowIfAnyUnbindable(app.Configuration); // SPEC §2: before anything is written
         app.Services.GetRequiredService<SqliteDatabase>().Migrate();
         app.Services.GetRequiredService<AuditLog>().Start(); // checks the chain's tail; before anything writes an entry
         app.Services.GetRequiredService<AdminBootstrap>().Run();
