@@ -1,10 +1,13 @@
 using KeyBrake;
+using KeyBrake.Storage;
 using Microsoft.Extensions.Options;
 
 if (args is [HealthCheckCommand.Name, ..])
 {
     return await HealthCheckCommand.RunAsync(args);
 }
+
+OwnerOnlyFile.RestrictProcessUmask(); // SPEC §2: files 0600, directories 0700, whoever creates them
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddKeyBrake();

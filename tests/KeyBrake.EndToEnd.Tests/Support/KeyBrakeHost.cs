@@ -66,7 +66,7 @@ internal sealed class KeyBrakeHost : IAsyncDisposable
         var (proxy, admin, stripePort) = (proxyPort ?? FreePort.Next(), adminPort ?? FreePort.Next(), FreePort.Next());
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = dataDirectory, EnvironmentName = "Testing" });
         var config = BaseSettings(vendor, proxy, admin);
-        config["KeyBrake:Storage:Sqlite:Path"] = Path.Combine(dataDirectory, "data", "keybrake.db");
+        config["KeyBrake:DataDirectory"] = Path.Combine(dataDirectory, "data"); // the database is keybrake.db in it
         config["KeyBrake:Vendors:stripe:Port"] = stripePort.ToString();
         config["KeyBrake:Admin:BootstrapToken"] = bootstrapToken ? AdminToken : null;
         foreach (var (key, value) in settings ?? [])
