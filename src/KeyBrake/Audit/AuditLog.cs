@@ -15,6 +15,7 @@ internal sealed partial class AuditLog(
     IOptions<KeyBrakeOptions> options,
     SqliteDatabase database,
     DataDirectory dataDirectory,
+    StoreFreeSpace freeSpace,
     ISecretStore secrets,
     TimeProvider time,
     ILoggerFactory loggers,
@@ -41,8 +42,11 @@ internal sealed partial class AuditLog(
 
     public ECDsa SigningKey { get; private set; } = null!;
 
-    /// <summary>Null when proxy traffic may be served; otherwise why not (a broken chain nobody acknowledged).</summary>
-    public string? ProxyBlocked => _brokenChain;
+    /// <summary>
+    /// Null when proxy traffic may be served; otherwise why not: a broken chain nobody acknowledged, or less free space
+    /// where the store writes than <c>Storage:MinFreeBytes</c> (SPEC §2; admin entries are still written).
+    /// </summary>
+    public string? ProxyBlocked => _brokenChain ?? freeSpace.Problem;
 
     /// <summary>The last result of <c>GET /v1/audit/verify</c> (for the dashboard's integrity panel).</summary>
     public VerifyResult? LastVerify { get; private set; }

@@ -9,6 +9,7 @@ internal static class StorageServiceCollectionExtensions
     public static IServiceCollection AddKeyBrakeStorage(this IServiceCollection services)
     {
         services.AddSingleton<DataDirectory>();
+        services.AddSingleton<StoreFreeSpace>();
         services.AddSingleton<SqliteDatabase>();
         services.AddSingleton<IKeyStore, SqliteKeyStore>();
         services.AddSingleton<IPrincipalStore, SqlitePrincipalStore>();
