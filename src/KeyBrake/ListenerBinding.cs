@@ -42,9 +42,25 @@ internal static class ListenerBinding
         {
             return null; // the listener map reports a malformed URL
         }
-        var ip = address.Host == "localhost" ? IPAddress.Loopback
-            : IPAddress.TryParse(address.Host.Trim('[', ']'), out var parsed) ? parsed
-            : Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any; // *, + or a name: Kestrel binds every interface
+        if (address.Host == "localhost")
+        {
+            return TryBind(IPAddress.Loopback, address.Port)?.Message; // Kestrel also tries [::1], and tolerates its absence
+        }
+        if (IPAddress.TryParse(address.Host.Trim('[', ']'), out var ip))
+        {
+            return TryBind(ip, address.Port)?.Message;
+        }
+        // *, + or a name: every interface, IPv6 and IPv4 together, or IPv4 alone on a machine without IPv6 (as Kestrel).
+        var failure = TryBind(IPAddress.IPv6Any, address.Port);
+        if (failure?.SocketErrorCode is SocketError.AddressFamilyNotSupported or SocketError.AddressNotAvailable)
+        {
+            failure = TryBind(IPAddress.Any, address.Port);
+        }
+        return failure?.Message;
+    }
+
+    private static SocketException? TryBind(IPAddress ip, int port)
+    {
         try
         {
             using var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -57,13 +73,13 @@ internal static class ListenerBinding
                 // As Kestrel does: a port whose last connections are in TIME_WAIT (a restart) can be bound.
                 socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             }
-            socket.Bind(new IPEndPoint(ip, address.Port));
+            socket.Bind(new IPEndPoint(ip, port));
             socket.Listen();
             return null;
         }
         catch (SocketException e)
         {
-            return e.Message;
+            return e;
         }
     }
 }
