@@ -22,9 +22,11 @@ COPY --from=build /app ./
 ENV Kestrel__Endpoints__Proxy__Url=http://0.0.0.0:8080 \
     Kestrel__Endpoints__Admin__Url=http://0.0.0.0:8081 \
     KeyBrake__Admin__AllowPlaintextNonLoopback=true \
-    KeyBrake__Storage__Sqlite__Path=/data/keybrake.db \
+    KeyBrake__DataDirectory=/data \
     DOTNET_gcServer=0
-RUN mkdir -p /data && chown "$APP_UID" /data
+# KeyBrake:DataDirectory (SPEC §2): the database (/data/keybrake.db), admin-token, the Local signing key,
+# checkpoints.ndjson and the dashboard key ring; owner-only (0700, files 0600). A new named volume copies this mode.
+RUN mkdir -p /data && chown "$APP_UID" /data && chmod 700 /data
 VOLUME ["/data"]
 # The aspnet image's non-root user (uid 1654).
 USER $APP_UID

@@ -4,7 +4,10 @@ using System.Text.Json;
 
 namespace KeyBrake.Audit;
 
-/// <summary><c>data/checkpoints.ndjson</c>: one checkpoint per line, appended and flushed to disk.</summary>
+/// <summary>
+/// <c>{DataDirectory}/checkpoints.ndjson</c>: one checkpoint per line, appended and flushed to disk; created 0600 like
+/// every file KeyBrake writes there (SPEC §2).
+/// </summary>
 public static class CheckpointFile
 {
     public static string ToLine(Checkpoint c) => string.Create(CultureInfo.InvariantCulture,
@@ -16,7 +19,12 @@ public static class CheckpointFile
     /// </summary>
     public static void Append(string path, Checkpoint checkpoint, bool flushToDisk)
     {
-        using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using var stream = new FileStream(path, options);
         stream.Write(Encoding.UTF8.GetBytes(ToLine(checkpoint) + "\n"));
         stream.Flush(flushToDisk);
     }

@@ -98,6 +98,9 @@ internal static class KeyBrakeHostExtensions
 
     public static WebApplication MapKeyBrake(this WebApplication app)
     {
+        var dataDirectory = app.Services.GetRequiredService<DataDirectory>(); // validates the options
+        ListenerBinding.ThrowIfAnyUnbindable(app.Configuration); // SPEC §2: before anything is written
+        dataDirectory.Prepare();
         app.Services.GetRequiredService<SqliteDatabase>().Migrate();
         app.Services.GetRequiredService<AuditLog>().Start(); // checks the chain's tail; before anything writes an entry
         app.Services.GetRequiredService<AdminBootstrap>().Run();

@@ -7,9 +7,11 @@ internal sealed record KeyBrakeOptions
 
     /// <summary>
     /// SPEC §2: local files (admin-token, the Local signing key, checkpoints.ndjson, the dashboard key ring), independent
-    /// of where the database is. Created 0700; every file KeyBrake writes in it is 0600.
+    /// of where the database is. Created 0700; every file KeyBrake writes in it is 0600. Unset: <c>data</c>, or, when only
+    /// <c>Storage:Sqlite:Path</c> is set (a v1 deployment), that file's directory, where v1 kept these files
+    /// (<see cref="Storage.DataDirectory.Resolve"/>).
     /// </summary>
-    public string DataDirectory { get; init; } = "data";
+    public string? DataDirectory { get; init; }
 
     public Dictionary<string, VendorOptions> Vendors { get; init; } = new(StringComparer.Ordinal);
     public SecretsOptions Secrets { get; init; } = new();
@@ -78,7 +80,8 @@ internal sealed record StorageOptions
 
 internal sealed record SqliteStorageOptions
 {
-    public string Path { get; init; } = "data/keybrake.db";
+    /// <summary>The database file; unset: <c>{DataDirectory}/keybrake.db</c>.</summary>
+    public string? Path { get; init; }
 }
 
 internal sealed record AdminOptions

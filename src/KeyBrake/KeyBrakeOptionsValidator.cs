@@ -72,10 +72,7 @@ internal sealed partial class KeyBrakeOptionsValidator(IConfiguration? configura
         {
             errors.Add($"KeyBrake:Keys:DefaultTtl: '{options.Keys.DefaultTtl}' must be a positive duration no longer than MaxTtl.");
         }
-        if (string.IsNullOrWhiteSpace(options.Storage.Sqlite.Path))
-        {
-            errors.Add("KeyBrake:Storage:Sqlite:Path is required.");
-        }
+        ValidateStorage(options, errors);
         if (options.Proxy.MaxBodyBytes is < 1 or > 64 * 1024 * 1024)
         {
             errors.Add($"KeyBrake:Proxy:MaxBodyBytes: {options.Proxy.MaxBodyBytes} must be between 1 and 67108864.");
@@ -101,6 +98,22 @@ internal sealed partial class KeyBrakeOptionsValidator(IConfiguration? configura
             errors.Add("KeyBrake:Admin:BootstrapToken must be at least 16 characters.");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>SPEC §2: DataDirectory and the database path, when set, name a path; MinFreeBytes 0 turns the free-space check off.</summary>
+    private static void ValidateStorage(KeyBrakeOptions options, List<string> errors)
+    {
+        foreach (var (key, path) in new[] { ("KeyBrake:DataDirectory", options.DataDirectory), ("KeyBrake:Storage:Sqlite:Path", options.Storage.Sqlite.Path) })
+        {
+            if (path is not null && (string.IsNullOrWhiteSpace(path) || path.AsSpan().IndexOfAny(Path.GetInvalidPathChars()) >= 0))
+            {
+                errors.Add($"{key}: '{path}' must be a path (absolute, or relative to the working directory).");
+            }
+        }
+        if (options.Storage.MinFreeBytes < 0)
+        {
+            errors.Add($"KeyBrake:Storage:MinFreeBytes: {options.Storage.MinFreeBytes} must be 0 (no check) or more bytes.");
+        }
     }
 
     private static void ValidatePricing(Spend.Pricing.PricingOptions pricing, List<string> errors)

@@ -1,10 +1,13 @@
 using KeyBrake;
+using KeyBrake.Storage;
 using Microsoft.Extensions.Options;
 
 if (args is [HealthCheckCommand.Name, ..])
 {
     return await HealthCheckCommand.RunAsync(args);
 }
+
+OwnerOnlyFile.RestrictProcessUmask(); // SPEC §2: files 0600, directories 0700, whoever creates them
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddKeyBrake();
@@ -15,14 +18,29 @@ try
     app.MapKeyBrake();
     await app.RunAsync();
 }
+// Every configuration error, or every listener that cannot bind, at once and without a stack trace; exit code 2 (a
+// usage error, not a crash).
 catch (OptionsValidationException e)
 {
-    // Every configuration error at once, without a stack trace; exit code 2 (a usage error, not a crash).
-    await Console.Error.WriteLineAsync("KeyBrake did not start: the configuration is invalid.");
-    foreach (var failure in e.Failures)
+    return await NotStartedAsync(app, "the configuration is invalid", e.Failures);
+}
+catch (ListenerBindException e)
+{
+    return await NotStartedAsync(app, "a listener cannot bind", e.Failures);
+}
+catch (Exception e) when (ListenerBinding.IsBindFailure(e))
+{
+    return await NotStartedAsync(app, "a listener cannot bind", [e.Message]);
+}
+return 0;
+
+static async Task<int> NotStartedAsync(WebApplication app, string why, IEnumerable<string> failures)
+{
+    await Console.Error.WriteLineAsync($"KeyBrake did not start: {why}.");
+    foreach (var failure in failures)
     {
         await Console.Error.WriteLineAsync("  - " + failure);
     }
+    await app.DisposeAsync();
     return 2;
 }
-return 0;

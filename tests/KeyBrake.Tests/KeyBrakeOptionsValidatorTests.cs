@@ -126,4 +126,24 @@ public sealed class KeyBrakeOptionsValidatorTests
             Assert.Contains("KeyBrake:Proxy:MaxInFlightBodyBytes", result.FailureMessage, StringComparison.Ordinal);
         }
     }
+
+    [Theory]
+    [InlineData(null, null, 0L, true)]
+    [InlineData("data", "data/keybrake.db", 1073741824L, true)]
+    [InlineData(null, null, -1L, false)]
+    [InlineData(" ", null, 0L, false)]
+    [InlineData(null, "", 0L, false)]
+    public void Validate_DataDirectoryDatabasePathAndMinFreeBytes(string? dataDirectory, string? database, long minFreeBytes, bool valid)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(KeyBrakeHostExtensions.Defaults).Build();
+        var options = configuration.GetSection("KeyBrake").Get<KeyBrakeOptions>()! with
+        {
+            DataDirectory = dataDirectory,
+            Storage = new() { Sqlite = new() { Path = database }, MinFreeBytes = minFreeBytes },
+        };
+
+        var result = new KeyBrakeOptionsValidator().Validate(null, options);
+
+        Assert.True(valid == result.Succeeded, result.FailureMessage);
+    }
 }

@@ -8,14 +8,14 @@ namespace KeyBrake.Admin;
 /// <summary>
 /// SPEC §2: a configured <c>KeyBrake:Admin:BootstrapToken</c> makes principal <c>bootstrap</c> (every role) use it;
 /// with none and no principal at all, the first start creates <c>bootstrap</c> and writes its token to
-/// <c>data/admin-token</c> (mode 0600), logging the path, never the token.
+/// <c>{DataDirectory}/admin-token</c> (mode 0600), logging the path, never the token.
 /// </summary>
 internal sealed partial class AdminBootstrap(
-    IPrincipalStore principals, SqliteDatabase database, AuditLog audit, TimeProvider time, IOptions<KeyBrakeOptions> options, ILogger<AdminBootstrap> logger)
+    IPrincipalStore principals, DataDirectory dataDirectory, AuditLog audit, TimeProvider time, IOptions<KeyBrakeOptions> options, ILogger<AdminBootstrap> logger)
 {
     public const string Name = "bootstrap";
 
-    public string TokenFilePath => Path.Combine(database.DataDirectory, "admin-token");
+    public string TokenFilePath => dataDirectory.File(DataDirectory.AdminTokenFile);
 
     public void Run()
     {

@@ -3,7 +3,10 @@ using System.Text;
 
 namespace KeyBrake.Audit;
 
-/// <summary>CSV export (RFC 4180): the fields of SPEC §7 in its order, <c>details</c> as its JSON text.</summary>
+/// <summary>
+/// CSV export (RFC 4180): the fields of SPEC §7 in its order, <c>details</c> as its JSON text, formula-looking cells
+/// defused (SPEC §7).
+/// </summary>
 internal static class AuditCsv
 {
     public const string Header =
@@ -43,11 +46,30 @@ internal static class AuditCsv
         {
             return;
         }
-        if (value.AsSpan().IndexOfAny(",\"\r\n") < 0)
+        AppendCell(sb, value);
+    }
+
+    /// <summary>
+    /// One cell. SPEC §7: a cell starting with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or carriage return gets a
+    /// leading <c>'</c>, so a spreadsheet shows the text instead of running it as a formula (an agent chooses its
+    /// reason, and a label may start with <c>-</c>). Then RFC 4180: quoted when it holds a comma, quote or line break.
+    /// </summary>
+    internal static void AppendCell(StringBuilder sb, string value)
+    {
+        var quoted = value.AsSpan().IndexOfAny(",\"\r\n") >= 0;
+        if (quoted)
         {
-            sb.Append(value);
+            sb.Append('"');
+        }
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+        {
+            sb.Append('\'');
+        }
+        if (quoted)
+        {
+            sb.Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
             return;
         }
-        sb.Append('"').Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
+        sb.Append(value);
     }
 }

@@ -14,6 +14,8 @@ namespace KeyBrake.Audit;
 internal sealed partial class AuditLog(
     IOptions<KeyBrakeOptions> options,
     SqliteDatabase database,
+    DataDirectory dataDirectory,
+    StoreFreeSpace freeSpace,
     ISecretStore secrets,
     TimeProvider time,
     ILoggerFactory loggers,
@@ -21,6 +23,7 @@ internal sealed partial class AuditLog(
 {
     private readonly AuditOptions _options = options.Value.Audit;
     private AuditWriter? _writer;
+    private string? _brokenChain;
 
     public TimeSpan CommitTimeout { get; } = Duration.ParseConfig(options.Value.Audit.CommitTimeout);
 
@@ -30,17 +33,20 @@ internal sealed partial class AuditLog(
     /// </summary>
     public TimeSpan AdminCommitTimeout => CommitTimeout > TimeSpan.FromSeconds(10) ? CommitTimeout : TimeSpan.FromSeconds(10);
 
-    public string CheckpointFilePath => Path.Combine(database.DataDirectory, "checkpoints.ndjson");
+    public string CheckpointFilePath => dataDirectory.File(DataDirectory.CheckpointsFile);
 
     /// <summary>Where the Local provider keeps a signing key it created.</summary>
-    public string LocalSigningKeyPath => Path.Combine(database.DataDirectory, "audit-signing-key.pem");
+    public string LocalSigningKeyPath => dataDirectory.File(DataDirectory.SigningKeyFile);
 
     public AuditWriter Writer => _writer ?? throw new InvalidOperationException("The audit log has not started.");
 
     public ECDsa SigningKey { get; private set; } = null!;
 
-    /// <summary>Null when proxy traffic may be served; otherwise why not (a broken chain nobody acknowledged).</summary>
-    public string? ProxyBlocked { get; private set; }
+    /// <summary>
+    /// Null when proxy traffic may be served; otherwise why not: a broken chain nobody acknowledged, or less free space
+    /// where the store writes than <c>Storage:MinFreeBytes</c> (SPEC §2; admin entries are still written).
+    /// </summary>
+    public string? ProxyBlocked => _brokenChain ?? freeSpace.Problem;
 
     /// <summary>The last result of <c>GET /v1/audit/verify</c> (for the dashboard's integrity panel).</summary>
     public VerifyResult? LastVerify { get; private set; }
@@ -100,7 +106,7 @@ internal sealed partial class AuditLog(
                 return;
             }
         }
-        ProxyBlocked = string.Create(CultureInfo.InvariantCulture,
+        _brokenChain = string.Create(CultureInfo.InvariantCulture,
             $"the audit chain failed its start-up check at seq {check.FirstBadSeq}: {check.Problem}");
         Log.BrokenChain(logger, check.FirstBadSeq ?? 0, check.Problem ?? "");
     }
@@ -134,7 +140,7 @@ internal sealed partial class AuditLog(
         }
         catch (SecretUnavailableException) when (options.Value.Secrets.Provider == "Local")
         {
-            // SPEC §7: the Local provider creates a key under data/ on first start and keeps using it.
+            // SPEC §7: the Local provider creates a key under DataDirectory on first start and keeps using it.
             if (!File.Exists(LocalSigningKeyPath))
             {
                 OwnerOnlyFile.Write(LocalSigningKeyPath, SigningKeys.NewPrivateKeyPem());

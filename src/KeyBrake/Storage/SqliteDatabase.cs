@@ -1,6 +1,5 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Options;
 
 namespace KeyBrake.Storage;
 
@@ -11,11 +10,10 @@ internal sealed partial class SqliteDatabase
 
     static SqliteDatabase() => DefaultTypeMap.MatchNamesWithUnderscores = true;
 
-    public SqliteDatabase(IOptions<KeyBrakeOptions> options, IHostEnvironment environment, ILogger<SqliteDatabase> logger)
+    public SqliteDatabase(DataDirectory dataDirectory, ILogger<SqliteDatabase> logger)
     {
         _logger = logger;
-        FilePath = Path.GetFullPath(options.Value.Storage.Sqlite.Path, environment.ContentRootPath);
-        DataDirectory = Path.GetDirectoryName(FilePath)!;
+        FilePath = dataDirectory.DatabasePath;
         ConnectionString = new SqliteConnectionStringBuilder
         {
             DataSource = FilePath,
@@ -26,9 +24,6 @@ internal sealed partial class SqliteDatabase
     }
 
     public string FilePath { get; }
-
-    /// <summary>The directory of the database file: <c>data/</c> by default, also home of <c>admin-token</c>.</summary>
-    public string DataDirectory { get; }
 
     public string ConnectionString { get; }
 
@@ -57,10 +52,12 @@ internal sealed partial class SqliteDatabase
         command.ExecuteNonQuery();
     }
 
-    /// <summary>Applies the numbered migrations that have not run yet, each in its own transaction.</summary>
+    /// <summary>
+    /// Applies the numbered migrations that have not run yet, each in its own transaction. The file and its directory
+    /// exist by now, owner-only (<see cref="DataDirectory.Prepare"/>).
+    /// </summary>
     public void Migrate()
     {
-        Directory.CreateDirectory(DataDirectory);
         using var connection = Open();
         connection.Execute("PRAGMA journal_mode=WAL;");
         connection.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);");

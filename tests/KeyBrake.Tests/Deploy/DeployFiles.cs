@@ -90,6 +90,21 @@ internal static class DeployFiles
         return new KeyBrakeOptionsValidator(configuration).Validate(null, options);
     }
 
+    /// <summary>
+    /// Where the host would keep its data directory and database with these layers (later wins), relative paths taken
+    /// from <paramref name="workingDirectory"/>: the app's own resolution, so a deploy file is checked against it.
+    /// </summary>
+    public static (string Directory, string Database) DataPaths(string workingDirectory, params IEnumerable<KeyValuePair<string, string?>>[] layers)
+    {
+        var builder = new ConfigurationBuilder().AddInMemoryCollection(KeyBrakeHostExtensions.Defaults);
+        foreach (var layer in layers)
+        {
+            builder.AddInMemoryCollection(layer);
+        }
+        var options = builder.Build().GetSection(KeyBrakeOptions.Section).Get<KeyBrakeOptions>()!;
+        return KeyBrake.Storage.DataDirectory.Resolve(options, workingDirectory);
+    }
+
     // Scalars (and nullable scalars) end the path: a further segment is unknown.
     private static Type? Leaf(Type type) =>
         type == typeof(string) || type.IsPrimitive || Nullable.GetUnderlyingType(type) is not null || type.IsEnum ? null : type;

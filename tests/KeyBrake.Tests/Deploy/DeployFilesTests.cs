@@ -36,7 +36,11 @@ public sealed partial class DeployFilesTests
         Assert.Equal(["dotnet", $"/app/{HostDll}"], docker.Entrypoint);
         Assert.Equal("/app", docker.Workdir);
         Assert.Equal(["dotnet", $"/app/{HostDll}", HealthCheckCommand.Name], docker.HealthCheck);
-        Assert.Contains(Path.GetDirectoryName(env["KeyBrake:Storage:Sqlite:Path"]), docker.Volumes);
+        // State lives on the volume: the data directory and the database in it.
+        var (data, database) = DataPaths(docker.Workdir!, env);
+        Assert.Contains(data, docker.Volumes);
+        Assert.Equal(data, Path.GetDirectoryName(database));
+        Assert.Contains(docker.Runs, r => r.Contains($"chmod 700 {data}", StringComparison.Ordinal)); // owner-only from the first mount
         Assert.All(docker.Copies, source => Assert.True(File.Exists(Path.Combine(Root, source)) || Directory.Exists(Path.Combine(Root, source)), $"COPY {source}: not in the repository"));
         Assert.Empty(UnknownKeyBrakeKeys(env.Keys));
         var validation = Validate(env);
@@ -112,9 +116,13 @@ public sealed partial class DeployFilesTests
         Assert.True(At(account, "metadata", "annotations").ContainsKey("azure.workload.identity/client-id"));
         Assert.Equal("true", (string)podLabels["azure.workload.identity/use"]);
 
-        // Paths: the data volume holds the SQLite file; the ConfigMap lands where ASP.NET Core reads appsettings.Production.json.
+        // Paths: the data volume is the data directory and holds the SQLite file; the ConfigMap lands where ASP.NET Core
+        // reads appsettings.Production.json.
         var mounts = List(container["volumeMounts"]).Select(Map).ToDictionary(m => (string)m["name"], m => (string)m["mountPath"]);
-        Assert.Equal(Path.GetDirectoryName(appsettings["KeyBrake:Storage:Sqlite:Path"]), mounts["data"]);
+        var (data, database) = DataPaths(Dockerfile.Parse(Read("Dockerfile")).Workdir!, image, appsettings, env);
+        Assert.Equal(mounts["data"], data);
+        Assert.Equal(data, Path.GetDirectoryName(database));
+        Assert.Equal("OnRootMismatch", (string)At(podSpec, "securityContext")["fsGroupChangePolicy"]); // kubelet does not reopen 0600 files at each start
         Assert.Equal($"{Dockerfile.Parse(Read("Dockerfile")).Workdir}/appsettings.Production.json", mounts["config"]);
         Assert.Equal("/tmp", mounts["tmp"]); // the runtime's diagnostics socket, with a read-only root filesystem
 
@@ -144,7 +152,9 @@ public sealed partial class DeployFilesTests
         Assert.Contains($"{Port(image["Kestrel:Endpoints:Proxy:Url"])}:{Port(image["Kestrel:Endpoints:Proxy:Url"])}", published);
         Assert.Contains($"127.0.0.1:{Port(image["Kestrel:Endpoints:Admin:Url"])}:{Port(image["Kestrel:Endpoints:Admin:Url"])}", published); // admin: this host only
         Assert.Equal("true", (string)keybrake["read_only"]);
-        Assert.Contains($"keybrake-data:{Path.GetDirectoryName(image["KeyBrake:Storage:Sqlite:Path"])}", List(keybrake["volumes"]).Cast<string>());
+        var (data, database) = DataPaths(Dockerfile.Parse(Read("Dockerfile")).Workdir!, image, env);
+        Assert.Contains($"keybrake-data:{data}", List(keybrake["volumes"]).Cast<string>());
+        Assert.Equal(data, Path.GetDirectoryName(database));
         Assert.Empty(UnknownKeyBrakeKeys(env.Keys));
 
         // OTLP: KeyBrake exports to the collector's OTLP/HTTP receiver, which feeds all three pipelines.

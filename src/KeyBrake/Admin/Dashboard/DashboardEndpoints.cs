@@ -19,23 +19,20 @@ internal static class DashboardEndpoints
             options.RootDirectory = "/Admin/Dashboard";
             options.Conventions.ConfigureFilter(new DashboardPageFilter());
         }).AddApplicationPart(typeof(DashboardEndpoints).Assembly); // also when another assembly hosts KeyBrake (the tests)
-        // Session cookies and antiforgery tokens survive a restart: Data Protection keys live beside the database.
+        // Session cookies and antiforgery tokens survive a restart: the Data Protection key ring lives in DataDirectory.
         services.AddDataProtection().SetApplicationName("KeyBrake");
-        services.AddOptions<KeyManagementOptions>().Configure<SqliteDatabase, ILoggerFactory>((options, database, loggers) =>
+        services.AddOptions<KeyManagementOptions>().Configure<DataDirectory, ILoggerFactory>((options, dataDirectory, loggers) =>
             options.XmlRepository = new FileSystemXmlRepository(
-                KeysDirectory(database.DataDirectory), loggers));
+                KeysDirectory(dataDirectory.File(DataDirectory.KeyRingDirectory)), loggers));
         services.AddSingleton<DashboardSession>();
         return services;
     }
 
-    /// <summary>data/dataprotection-keys, owner-only like the other secrets under data/ (the keys are not encrypted at rest).</summary>
-    private static DirectoryInfo KeysDirectory(string dataDirectory)
-    {
-        var path = Path.Combine(dataDirectory, "dataprotection-keys");
-        return OperatingSystem.IsWindows()
+    /// <summary>{DataDirectory}/dataprotection-keys, owner-only like every file there (the keys are not encrypted at rest).</summary>
+    private static DirectoryInfo KeysDirectory(string path) =>
+        OperatingSystem.IsWindows()
             ? Directory.CreateDirectory(path)
-            : Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-    }
+            : Directory.CreateDirectory(path, DataDirectory.DirectoryMode);
 
     /// <summary>
     /// Razor Pages bring ASP.NET Core's authentication and authorization services, and WebApplication then puts their

@@ -133,6 +133,46 @@ public sealed partial class DashboardAccessTests : HostedTest
     }
 
     [Fact]
+    public async Task FormToken_OnlyWorksForThePrincipalWhosePageIssuedIt()
+    {
+        var (id, _) = await Host.CreateKeyAsync("bound-run", "stripe", ["GET /v1/customers/*"]);
+        var alice = await Principals.CreateAsync(Host, "alice", "operator");
+        using var browser = new Browser(Host.AdminUrl);
+        (await browser.SignInAsync(alice)).Dispose();
+        var alicesToken = await browser.FormTokenAsync("/");
+
+        // The same browser (so the same antiforgery cookie) now carries mallory's session.
+        (await browser.SignInAsync(await Principals.CreateAsync(Host, "mallory", "operator"))).Dispose();
+        using var replayed = await browser.Http.PostAsync("/?handler=Revoke", Form(("id", id), ("reason", "riding alice's form"), ("__RequestVerificationToken", alicesToken)));
+        var statusAfterReplay = await Host.KeyStatusAsync(id);
+        (await browser.SignInAsync(alice)).Dispose();
+        using var own = await browser.Http.PostAsync("/?handler=Revoke", Form(("id", id), ("reason", "alice's own form"), ("__RequestVerificationToken", alicesToken)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, replayed.StatusCode);
+        Assert.Equal("active", statusAfterReplay);
+        Assert.Equal(HttpStatusCode.Redirect, own.StatusCode);
+        using var key = JsonDocument.Parse(await Host.Admin.GetStringAsync($"/v1/keys/{id}"));
+        Assert.Equal(("revoked", "principal:alice"), (key.RootElement.GetProperty("status").GetString(), key.RootElement.GetProperty("revoked_by").GetString()));
+    }
+
+    [Fact]
+    public async Task SignOut_WithTheFormOfASignedInPage_EndsTheSession()
+    {
+        using var browser = new Browser(Host.AdminUrl);
+        (await browser.SignInAsync(KeyBrakeHost.AdminToken)).Dispose();
+
+        using var signOut = await browser.PostFormAsync("/signout", "/"); // the layout's form, its token bound to the principal
+        using var home = await browser.Http.GetAsync("/");
+
+        Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
+        Assert.Equal("/signin", signOut.Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.Redirect, home.StatusCode);
+    }
+
+    private static FormUrlEncodedContent Form(params (string Name, string Value)[] fields) =>
+        new(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
+
+    [Fact]
     public async Task KillSwitch_RevokesEveryKeyOfTheRun_OnlyThose()
     {
         var (a, _) = await Host.CreateKeyAsync("run-77-stripe", "stripe", ["GET /v1/customers/*"]);
