@@ -3,8 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using KeyBrake.EndToEnd.Tests.Support;
-using KeyBrake.Keys;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace KeyBrake.EndToEnd.Tests.Proxy;
 
@@ -73,44 +71,25 @@ public sealed class VendorHeaderTests : HostedTest
         Assert.Contains("endpoint_not_allowed", body, StringComparison.Ordinal);
     }
 
-    /// <summary>
-    /// Keys with a <c>stripe_accounts</c> list: until the admin API takes the field, the store hands this host's keys
-    /// labelled <c>accounts-*</c> the list <c>acct_allowed</c> (FOLLOW-UP: create the key through the API instead).
-    /// </summary>
     [Fact]
     public async Task StripeAccount_ListedAccount_PassesUnchanged_OthersAre403()
     {
-        await using var host = await KeyBrakeHost.StartAsync(Vendor, services: services => services.AddSingleton<IKeyStore>(sp =>
-            new AccountsKeyStore(ActivatorUtilities.CreateInstance<SqliteKeyStore>(sp), "accounts-", ["acct_allowed"])));
-        var (_, token) = await host.CreateKeyAsync("accounts-run", "stripe", ["GET /v1/customers/*"]);
+        using var created = await Host.Admin.PostAsJsonAsync("/v1/keys", new
+        {
+            label = "accounts-run", vendor = "stripe", allowed_endpoints = new[] { "GET /v1/customers/*" }, daily_usd_cap = 10,
+            stripe_accounts = new[] { "acct_allowed" },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var token = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
 
-        var (allowed, _) = await RawHttp.SendAsync(host.ProxyPort, "GET", "/stripe/v1/customers/cus_1", [$"Authorization: Bearer {token}", "Stripe-Account: acct_allowed"]);
-        var (other, body) = await RawHttp.SendAsync(host.ProxyPort, "GET", "/stripe/v1/customers/cus_1", [$"Authorization: Bearer {token}", "Stripe-Account: acct_other"]);
-        var (two, _) = await RawHttp.SendAsync(host.ProxyPort, "GET", "/stripe/v1/customers/cus_1",
+        var (allowed, _) = await RawHttp.SendAsync(Host.ProxyPort, "GET", "/stripe/v1/customers/cus_1", [$"Authorization: Bearer {token}", "Stripe-Account: acct_allowed"]);
+        var (other, body) = await RawHttp.SendAsync(Host.ProxyPort, "GET", "/stripe/v1/customers/cus_1", [$"Authorization: Bearer {token}", "Stripe-Account: acct_other"]);
+        var (two, _) = await RawHttp.SendAsync(Host.ProxyPort, "GET", "/stripe/v1/customers/cus_1",
             [$"Authorization: Bearer {token}", "Stripe-Account: acct_allowed", "Stripe-Account: acct_other"]);
 
         Assert.Equal((200, 403, 403), (allowed, other, two));
         Assert.Contains("stripe_account_not_allowed", body, StringComparison.Ordinal);
         var received = Assert.Single(Vendor.Received);
         Assert.Equal("acct_allowed", received.Headers["Stripe-Account"]);
-    }
-
-    private sealed class AccountsKeyStore(IKeyStore inner, string labelPrefix, string[] accounts) : IKeyStore
-    {
-        public async Task<VaultKey?> FindByTokenHashAsync(string tokenHash, CancellationToken cancellationToken)
-        {
-            var key = await inner.FindByTokenHashAsync(tokenHash, cancellationToken);
-            return key is not null && key.Label.StartsWith(labelPrefix, StringComparison.Ordinal) ? key with { StripeAccounts = accounts } : key;
-        }
-
-        public Task InsertAsync(VaultKey key, CancellationToken cancellationToken) => inner.InsertAsync(key, cancellationToken);
-
-        public Task<VaultKey?> FindByIdAsync(string id, CancellationToken cancellationToken) => inner.FindByIdAsync(id, cancellationToken);
-
-        public Task<IReadOnlyList<VaultKey>> ListAsync(KeyQuery query, DateTimeOffset now, CancellationToken cancellationToken) => inner.ListAsync(query, now, cancellationToken);
-
-        public Task<bool> UpdatePolicyAsync(VaultKey updated, CancellationToken cancellationToken) => inner.UpdatePolicyAsync(updated, cancellationToken);
-
-        public Task<IReadOnlyList<VaultKey>> RevokeAsync(KeyRevocation revocation, CancellationToken cancellationToken) => inner.RevokeAsync(revocation, cancellationToken);
     }
 }
