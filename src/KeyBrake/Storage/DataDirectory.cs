@@ -22,7 +22,7 @@ internal sealed partial class DataDirectory
     /// <summary>SQLite's files beside the database; SQLite creates the WAL and shared memory with the database's own mode.</summary>
     private static readonly string[] DatabaseSidecars = ["", "-wal", "-shm", "-journal"];
 
-    /// <summary>The files v1 kept beside the database, which a separate DataDirectory no longer finds there.</summary>
+    /// <summary>KeyBrake's own files here besides the database; v1 kept them beside the database.</summary>
     private static readonly string[] V1Files = [AdminTokenFile, SigningKeyFile, CheckpointsFile];
 
     private readonly ILogger<DataDirectory> _logger;
@@ -66,7 +66,16 @@ internal sealed partial class DataDirectory
             return;
         }
         Directory.CreateDirectory(FullPath, DirectoryMode);
-        Tighten(new DirectoryInfo(FullPath));
+        Restrict(FullPath, DirectoryMode);
+        // Only what KeyBrake itself creates: a data directory shared with other files (or set to "." by mistake) keeps them as they are.
+        foreach (var name in V1Files.Where(n => System.IO.File.Exists(File(n))))
+        {
+            Restrict(File(name), FileMode);
+        }
+        if (Directory.Exists(File(KeyRingDirectory)))
+        {
+            Tighten(new DirectoryInfo(File(KeyRingDirectory)));
+        }
         var databaseDirectory = Path.GetDirectoryName(DatabasePath)!;
         if (!Directory.Exists(databaseDirectory))
         {
@@ -77,7 +86,7 @@ internal sealed partial class DataDirectory
             // An empty file is a new database to SQLite; created here, it is born 0600 whatever the umask.
             new FileStream(DatabasePath, new FileStreamOptions
             {
-                Mode = System.IO.FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = FileMode,
+                Mode = System.IO.FileMode.OpenOrCreate, Access = FileAccess.Write, UnixCreateMode = FileMode, // another instance may race
             }).Dispose();
         }
         foreach (var suffix in DatabaseSidecars)

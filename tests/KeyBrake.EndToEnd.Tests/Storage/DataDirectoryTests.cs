@@ -17,8 +17,15 @@ public sealed class DataDirectoryTests
     public async Task EveryFileKeyBrakeCreates_Is0600_InDirectories0700_AfterEntriesCheckpointsAndTheDashboard()
     {
         await using var vendor = await FakeVendor.StartAsync();
-        await using var host = await KeyBrakeHost.StartAsync(vendor, new() { ["KeyBrake:Audit:CheckpointEvery"] = "2" }, bootstrapToken: false);
-        var data = Path.Combine(host.DataDirectory, "data");
+        var root = Directory.CreateTempSubdirectory("keybrake-modes-").FullName;
+        var data = Directory.CreateDirectory(Path.Combine(root, "data")).FullName;
+        var notes = Path.Combine(data, "operator-notes.txt"); // not KeyBrake's: left as it is
+        await File.WriteAllTextAsync(notes, "backups go to the NAS\n");
+        if (OperatingSystem.IsLinux())
+        {
+            File.SetUnixFileMode(notes, (UnixFileMode)0b110_100_100);
+        }
+        await using var host = await KeyBrakeHost.StartAsync(vendor, new() { ["KeyBrake:Audit:CheckpointEvery"] = "2" }, dataDirectory: root, bootstrapToken: false);
         host.Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(Path.Combine(data, "admin-token"))).Trim());
 
         await TrafficAsync(host.Admin, host.Proxy, (label, allowed) => host.CreateKeyAsync(label, "stripe", allowed));
@@ -26,7 +33,11 @@ public sealed class DataDirectoryTests
         await host.AuditFlushedAsync();
         await WaitForAsync(() => File.Exists(Path.Combine(data, "checkpoints.ndjson")));
 
-        var files = AssertOwnerOnly(data);
+        var files = AssertOwnerOnly(data, except: "operator-notes.txt");
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Equal((UnixFileMode)0b110_100_100, File.GetUnixFileMode(notes));
+        }
         Assert.Superset(new HashSet<string>(["admin-token", "audit-signing-key.pem", "checkpoints.ndjson", "keybrake.db", "keybrake.db-wal", "keybrake.db-shm"]), files.ToHashSet());
         Assert.Contains(files, f => f.StartsWith("dataprotection-keys/", StringComparison.Ordinal));
     }
@@ -108,7 +119,7 @@ public sealed class DataDirectoryTests
     }
 
     /// <summary>Asserts every file below <paramref name="directory"/> is 0600 and every directory 0700; returns the files' relative paths.</summary>
-    private static List<string> AssertOwnerOnly(string directory)
+    private static List<string> AssertOwnerOnly(string directory, string? except = null)
     {
         Assert.True(OperatingSystem.IsLinux(), "KeyBrake runs on Linux; this test checks file modes there.");
         var files = new List<string>();
@@ -120,6 +131,10 @@ public sealed class DataDirectoryTests
         foreach (var entry in Directory.EnumerateFileSystemEntries(directory, "*", SearchOption.AllDirectories))
         {
             var relative = Path.GetRelativePath(directory, entry);
+            if (relative == except)
+            {
+                continue;
+            }
             var isDirectory = Directory.Exists(entry);
             Assert.True((isDirectory ? OwnerDirectory : OwnerFile) == File.GetUnixFileMode(entry),
                 $"{relative}: {Convert.ToString((int)File.GetUnixFileMode(entry), 8)}, expected {(isDirectory ? "700" : "600")}");
