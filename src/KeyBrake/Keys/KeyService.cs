@@ -55,6 +55,13 @@ internal sealed partial class KeyService(
         }
         await store.InsertAsync(key, cancellationToken);
         Log.KeyCreated(logger, key.Id, key.Label, key.Vendor, actor);
+        if (refused.Apply(key) is { RevokedAt: { } at, RevokedBy: { } by } covered)
+        {
+            // A kill switch for this label came while the key was being created (its created_at is before it, its row
+            // was written after the store's update): refused here already, and now revoked in the store and the chain.
+            _ = revocations.Submit(new KeyRevocation(key.Id, null, at, by, covered.RevokeReason));
+            return (covered, token);
+        }
         return (key, token);
     }
 

@@ -10,7 +10,9 @@ namespace KeyBrake.Keys;
 /// A refusal by id is kept until the key could no longer be valid anyway (<c>MaxTtl</c> after the revocation), not
 /// only until the store has it: a lookup that read the store just before the write must still be refused when it
 /// returns. A refusal by label prefix (the kill switch, for when the store cannot even say which keys match) covers
-/// keys created up to the kill switch, and gives way to refusals of the ids the store revoked once it has.
+/// keys created up to the kill switch, and is kept as long too, beside refusals of the ids the store revoked: a key
+/// whose creation was under way during the kill switch (its <c>created_at</c> before it, its row written after the
+/// store's update) is still refused, and <see cref="KeyService"/> revokes it in the store as soon as it is written.
 /// </remarks>
 internal sealed class RefusedKeys(TimeProvider time)
 {
@@ -40,13 +42,13 @@ internal sealed class RefusedKeys(TimeProvider time)
             }
             else
             {
-                byPrefix.Add(revocation);
+                byPrefix.Add(new(revocation, revocation.At + maxTtl));
             }
             _current = new Snapshot(byId, byPrefix);
         }
     }
 
-    /// <summary>The store has the revocation: a prefix refusal gives way to refusals of the ids the store revoked.</summary>
+    /// <summary>The store has the revocation: the ids it revoked are refused by id as well (the prefix refusal stays).</summary>
     public void Settle(KeyRevocation revocation, IReadOnlyList<VaultKey> revoked, TimeSpan maxTtl)
     {
         lock (_gate)
@@ -56,13 +58,12 @@ internal sealed class RefusedKeys(TimeProvider time)
             {
                 byId.TryAdd(key.Id, new(revocation, revocation.At + maxTtl));
             }
-            byPrefix.Remove(revocation);
             _current = new Snapshot(byId, byPrefix);
         }
     }
 
     /// <summary>A copy of the refusals that still matter (a key revoked more than MaxTtl ago has expired anyway).</summary>
-    private (Dictionary<string, Refusal> ById, List<KeyRevocation> ByPrefix) Live()
+    private (Dictionary<string, Refusal> ById, List<Refusal> ByPrefix) Live()
     {
         var now = time.GetUtcNow();
         var byId = new Dictionary<string, Refusal>(StringComparer.Ordinal);
@@ -73,18 +74,18 @@ internal sealed class RefusedKeys(TimeProvider time)
                 byId[id] = refusal;
             }
         }
-        return (byId, [.. _current.ByPrefix]);
+        return (byId, [.. _current.ByPrefix.Where(refusal => refusal.Until > now)]);
     }
 
     private sealed record Refusal(KeyRevocation Revocation, DateTimeOffset Until);
 
-    private sealed class Snapshot(Dictionary<string, Refusal> byId, List<KeyRevocation> byPrefix)
+    private sealed class Snapshot(Dictionary<string, Refusal> byId, List<Refusal> byPrefix)
     {
         public static readonly Snapshot Empty = new(new(StringComparer.Ordinal), []);
 
         public Dictionary<string, Refusal> ById => byId;
 
-        public List<KeyRevocation> ByPrefix => byPrefix;
+        public List<Refusal> ByPrefix => byPrefix;
 
         public bool IsEmpty { get; } = byId.Count == 0 && byPrefix.Count == 0;
 
@@ -94,7 +95,7 @@ internal sealed class RefusedKeys(TimeProvider time)
             {
                 return refusal.Revocation;
             }
-            foreach (var prefix in byPrefix)
+            foreach (var (prefix, _) in byPrefix)
             {
                 if (key.CreatedAt <= prefix.At && key.Label.StartsWith(prefix.LabelPrefix!, StringComparison.Ordinal))
                 {
