@@ -48,6 +48,12 @@ internal sealed partial class AuditLog(
     /// </summary>
     public string? ProxyBlocked => _brokenChain ?? freeSpace.Problem;
 
+    /// <summary>
+    /// Non-null while the store is below <c>Storage:MinFreeBytes</c> (SPEC §2): the room left is for admin changes and
+    /// revocations, so refused proxied calls are counted instead of chained (see <see cref="ProxyAuditTrail"/>).
+    /// </summary>
+    public string? LowOnSpace => freeSpace.Problem;
+
     /// <summary>The last result of <c>GET /v1/audit/verify</c> (for the dashboard's integrity panel).</summary>
     public VerifyResult? LastVerify { get; private set; }
 

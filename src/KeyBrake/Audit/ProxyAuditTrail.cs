@@ -4,9 +4,19 @@ using KeyBrake.Spend;
 namespace KeyBrake.Audit;
 
 /// <summary>The proxy's <c>proxy.request</c>, <c>proxy.response</c> and <c>proxy.denied</c> entries (SPEC §7).</summary>
-internal sealed partial class ProxyAuditTrail(AuditLog log, ILogger<ProxyAuditTrail> logger) : IProxyAuditTrail
+internal sealed partial class ProxyAuditTrail(AuditLog log, TimeProvider time, ILogger<ProxyAuditTrail> logger) : IProxyAuditTrail
 {
+    /// <summary>An HTTP method is a short token; a longer one the server accepted is cut, like every agent-chosen string.</summary>
+    public const int MaxMethodLength = 32;
+
+    /// <summary>The vendor's request id (a header or Resend's email id): tens of characters in practice.</summary>
+    public const int MaxVendorRequestIdLength = 256;
+
+    private static readonly TimeSpan UnrecordedLogInterval = TimeSpan.FromSeconds(1);
     private static readonly string[] VendorRequestIdHeaders = ["Request-Id", "Twilio-Request-Id", "X-Request-Id"];
+
+    private long _unrecorded;
+    private long _unrecordedLoggedAt = long.MinValue;
 
     public async ValueTask<AppendResult> RecordRequestAsync(HttpContext context, ProxyCall call, CancellationToken cancellationToken)
     {
@@ -41,6 +51,15 @@ internal sealed partial class ProxyAuditTrail(AuditLog log, ILogger<ProxyAuditTr
 
     public async ValueTask RecordDeniedAsync(HttpContext context, ProxyCall call, KeyBrakeError error)
     {
+        if (log.LowOnSpace is { } problem)
+        {
+            // A choice between SPEC §4 (every refusal of a known key is a proxy.denied entry) and SPEC §2 (below
+            // MinFreeBytes admin changes and revocations keep working): the reserve is theirs, so a key holder cannot
+            // spend it by sending refused calls. The caller has counted the refusal (keybrake.proxy.denials); the log says
+            // how many went unchained, at most once a second.
+            Unrecorded(problem);
+            return;
+        }
         var entry = Entry(context, call, AuditTypes.ProxyDenied) with
         {
             CostUsdMicros = call.Reservation?.Estimate.Value,
@@ -50,6 +69,26 @@ internal sealed partial class ProxyAuditTrail(AuditLog log, ILogger<ProxyAuditTr
             Details = CallDetails.FromRequest(context.Request, call),
         };
         await AppendAsync(entry);
+    }
+
+    private void Unrecorded(string problem)
+    {
+        Interlocked.Increment(ref _unrecorded);
+        var now = time.GetTimestamp();
+        var last = Volatile.Read(ref _unrecordedLoggedAt);
+        if (last != long.MinValue && time.GetElapsedTime(last, now) < UnrecordedLogInterval)
+        {
+            return; // counted; the next line after the interval reports it
+        }
+        if (Interlocked.CompareExchange(ref _unrecordedLoggedAt, now, last) != last)
+        {
+            return; // another request took this second's line
+        }
+        var count = Interlocked.Exchange(ref _unrecorded, 0);
+        if (count > 0)
+        {
+            Log.DeniedNotRecorded(logger, count, problem);
+        }
     }
 
     private async ValueTask AppendAsync(AuditEntry entry)
@@ -74,7 +113,7 @@ internal sealed partial class ProxyAuditTrail(AuditLog log, ILogger<ProxyAuditTr
         Label = call.Key?.Label,
         Actor = call.Key is { } key ? "key:" + key.Id : null,
         Vendor = call.Vendor,
-        Method = context.Request.Method,
+        Method = CallDetails.Cut(context.Request.Method, MaxMethodLength),
         Path = call.Path,
         Reason = call.Reason,
         PolicyHash = call.Key?.PolicyHash,
@@ -86,10 +125,11 @@ internal sealed partial class ProxyAuditTrail(AuditLog log, ILogger<ProxyAuditTr
         {
             if (context.Response.Headers.TryGetValue(header, out var value) && value.Count > 0)
             {
-                return value.ToString();
+                return CallDetails.Cut(value.ToString(), MaxVendorRequestIdLength);
             }
         }
-        return call.VendorRequestId; // Resend: the email id from the response body
+        // Resend: the email id from the response body
+        return call.VendorRequestId is { } id ? CallDetails.Cut(id, MaxVendorRequestIdLength) : null;
     }
 
     private static partial class Log
@@ -99,5 +139,9 @@ internal sealed partial class ProxyAuditTrail(AuditLog log, ILogger<ProxyAuditTr
 
         [LoggerMessage(EventId = 5202, Level = LogLevel.Critical, Message = "The {Type} entry of request {RequestId} could not be queued: {Problem}")]
         public static partial void EntryNotQueued(ILogger logger, string type, string? requestId, string problem);
+
+        [LoggerMessage(EventId = 5203, Level = LogLevel.Warning,
+            Message = "{Count} refused call(s) of known keys not put in the audit chain: {Problem} (the room left is for admin changes and revocations; at most one such line a second)")]
+        public static partial void DeniedNotRecorded(ILogger logger, long count, string problem);
     }
 }

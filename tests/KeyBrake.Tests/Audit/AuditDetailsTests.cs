@@ -15,6 +15,9 @@ public sealed class AuditDetailsTests
     [InlineData("+442071838750", "+4*******8750")]
     [InlineData("whatsapp:+15555550100", "whatsapp:+1******0100")]
     [InlineData("12345", "*****")]
+    [InlineData("messenger:+15555550100", "messenger:+1******0100")]
+    [InlineData("WhatsApp:+15555550100", "whatsapp:+1******0100")]
+    [InlineData("+1 (555) 555-0100", "+1***********0100")]
     public void Mask_KeepsOnlyWhatIdentifiesNobody(string recipient, string masked) =>
         Assert.Equal(masked, Recipients.Mask(recipient));
 
@@ -71,7 +74,7 @@ public sealed class AuditDetailsTests
         Assert.Same(first, call.ReadFields(context.Request).Fields);
     }
 
-    private static string? Details(string contentType, string body)
+    internal static string? Details(string contentType, string body)
     {
         var context = new DefaultHttpContext();
         context.Request.ContentType = contentType;
