@@ -18,7 +18,9 @@ internal sealed class MeteredSpendGate(Pricer pricer, StripeObjects stripe, Spen
         var price = pricer.Price(call.Vendor, context.Request.Method, call.Path, () => call.ReadFields(context.Request));
         if (price.Lookup is { } lookup && price.Refusal is null)
         {
-            price = await stripe.PriceAsync(call.Vendor, lookup, cancellationToken);
+            price = LookupAccount(context.Request.Headers, key, out var account) is { } refusal
+                ? refusal
+                : await stripe.PriceAsync(call.Vendor, lookup, account, cancellationToken);
         }
         if (price.Refusal is { } why)
         {
@@ -100,6 +102,26 @@ internal sealed class MeteredSpendGate(Pricer pricer, StripeObjects stripe, Spen
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The <c>Stripe-Account</c> the lookup reads on: the one the call acts on. The proxy has refused any value not in
+    /// the key's <c>stripe_accounts</c> before pricing (SPEC §4 step 10); checked again so a lookup never reads, with
+    /// the platform's secret, an account the key may not name (fail closed).
+    /// </summary>
+    private static Price? LookupAccount(IHeaderDictionary headers, VaultKey key, out string? account)
+    {
+        account = null;
+        if (!headers.TryGetValue(StripeAccountHeader.Name, out var values))
+        {
+            return null;
+        }
+        if (!StripeAccountHeader.IsAllowed(values, key.StripeAccounts))
+        {
+            return Price.Unpriceable("the Stripe-Account header is not one of the key's stripe_accounts");
+        }
+        account = values[0];
+        return null;
     }
 
     private static MicroUsd Remaining(MicroUsd cap, LedgerFigures figures) =>

@@ -16,7 +16,11 @@ internal sealed partial class StripeObjects(
     public const string ClientName = "keybrake-stripe-lookup";
     private readonly Currencies _currencies = new(options.Value.Pricing);
 
-    public async Task<Price> PriceAsync(string vendor, StripeLookup lookup, CancellationToken cancellationToken)
+    /// <param name="account">
+    /// The call's <c>Stripe-Account</c>, already held to the key's <c>stripe_accounts</c> (SPEC §4 step 10): an object
+    /// on a connected account is read on that account, or Stripe answers 404 and the call could never be priced.
+    /// </param>
+    public async Task<Price> PriceAsync(string vendor, StripeLookup lookup, string? account, CancellationToken cancellationToken)
     {
         var settings = options.Value.Vendors[vendor];
         try
@@ -24,6 +28,10 @@ internal sealed partial class StripeObjects(
             var credential = VendorCredential.HeaderValue(settings, await secrets.GetAsync(settings.SecretName!, cancellationToken));
             using var request = new HttpRequestMessage(HttpMethod.Get, settings.Upstream!.TrimEnd('/') + lookup.Path);
             request.Headers.TryAddWithoutValidation("Authorization", credential);
+            if (account is not null)
+            {
+                request.Headers.TryAddWithoutValidation(StripeAccountHeader.Name, account);
+            }
             using var response = await clients.CreateClient(ClientName).SendAsync(request, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {

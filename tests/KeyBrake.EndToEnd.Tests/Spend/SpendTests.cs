@@ -177,6 +177,7 @@ public sealed class SpendTests : HostedTest
         Assert.Equal("95", response.Headers.GetValues("X-KeyBrake-Remaining-Usd").Single()); // the fake intent is 500 usd cents
         var lookup = Vendor.Received[0];
         Assert.Equal(("GET", "/v1/payment_intents/pi_123", "Bearer " + KeyBrakeHost.StripeSecret), (lookup.Method, lookup.Path, lookup.Headers["Authorization"]));
+        Assert.False(lookup.Headers.ContainsKey("Stripe-Account")); // the platform's own object: no connected account named
         Assert.Equal(("POST", "/v1/payment_intents/pi_123/confirm"), (Vendor.Received[1].Method, Vendor.Received[1].Path));
         var request = (await Host.Admin.GetFromJsonAsync<JsonElement>($"/v1/audit?key_id={id}&type=proxy.request")).GetProperty("entries")[0];
         Assert.Equal(5_000_000, request.GetProperty("cost_usd_micros").GetInt64());

@@ -82,6 +82,22 @@ public sealed class StrictBodyTests : HostedTest
         await PricedCall.AssertUnpriceableAsync(Host, Vendor, id, response);
     }
 
+    [Theory]
+    [InlineData("/resend/emails", false, "Bcc")]           // JSON.parse keeps "Bcc"; KeyBrake counted only "to"
+    [InlineData("/resend/emails/batch", true, "TO")]       // a batch item: RequestFields folds case for the root only
+    [InlineData("/resend/emails/batch", true, "Subject")]  // any member repeated in another case, as at the root
+    public async Task RecipientFieldsInAnotherCase_Are422(string path, bool batch, string name)
+    {
+        // 49 more addresses in a member KeyBrake did not count: priced as one email ($0.001) under a $1 cap.
+        var (id, token) = await Host.CreateKeyAsync("case-recipients", "resend", ["POST /emails", "POST /emails/batch"], cap: 1);
+        var many = string.Join(",", Enumerable.Range(0, 49).Select(i => $"\"u{i}@example.com\""));
+        var email = $$"""{"from":"f@example.com","to":"a@example.com","subject":"s","{{name}}":[{{many}}]}""";
+
+        using var response = await PricedCall.SendAsync(Host, token, "POST", path, "application/json", Encoding.UTF8.GetBytes(batch ? $"[{email}]" : email));
+
+        await PricedCall.AssertUnpriceableAsync(Host, Vendor, id, response);
+    }
+
     [Fact]
     public async Task CommaSeparatedRecipients_CountOnePerAddress()
     {

@@ -283,5 +283,5 @@ internal sealed class RequestFields
     }
 
     /// <summary>An agent's field name as errors show it: bounded, so a huge key cannot swell the audit entry.</summary>
-    private static string Shown(string name) => name.Length <= 40 ? name : name[..40] + "…";
+    public static string Shown(string name) => name.Length <= 40 ? name : name[..40] + "…";
 }

@@ -62,6 +62,10 @@ internal sealed class ResendPricing(ResendPricingOptions prices)
         long recipients = 0;
         foreach (var item in items)
         {
+            if (item.ValueKind == JsonValueKind.Object && Ambiguous(item) is { } ambiguous)
+            {
+                return Pricing.Price.Unpriceable(ambiguous);
+            }
             var count = item.ValueKind == JsonValueKind.Object ? Recipients(item) : -1;
             if (count <= 0)
             {
@@ -71,6 +75,34 @@ internal sealed class ResendPricing(ResendPricingOptions prices)
             recipients += count;
         }
         return new Price(new MicroUsd(recipients * prices.EmailMicros));
+    }
+
+    /// <summary>
+    /// Why one email (the body, or a batch item) could be read with other recipients than <see cref="Recipients"/>
+    /// counts (SPEC §5 "one reading of a body"): a recipient field spelled in another case (<c>Bcc</c>, <c>TO</c>),
+    /// which KeyBrake would skip and a case-folding reader would send to, or two members whose names differ only in
+    /// case. Exact duplicates at any depth are refused by the parser; RequestFields folds case for the root's members
+    /// only, so a batch item is checked here.
+    /// </summary>
+    private static string? Ambiguous(JsonElement email)
+    {
+        HashSet<string>? names = null;
+        foreach (var member in email.EnumerateObject())
+        {
+            var name = member.Name;
+            foreach (var field in RecipientFields)
+            {
+                if (!name.Equals(field, StringComparison.Ordinal) && name.Equals(field, StringComparison.OrdinalIgnoreCase))
+                {
+                    return $"'{RequestFields.Shown(name)}' is spelled in another case than '{field}'; send recipients only as 'to', 'cc' and 'bcc'";
+                }
+            }
+            if (!(names ??= new(StringComparer.OrdinalIgnoreCase)).Add(name))
+            {
+                return $"'{RequestFields.Shown(name)}' is given more than once in an email (in some spelling), so the vendor might read another value";
+            }
+        }
+        return null;
     }
 
     /// <summary>Recipients of one email; -1 when a field is not a string or array of strings, or holds an ambiguous list.</summary>

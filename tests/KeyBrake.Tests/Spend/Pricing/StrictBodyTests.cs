@@ -227,6 +227,41 @@ public sealed class StrictBodyTests
         Assert.Equal((5_000, null), (price.Estimate.Value, price.Refusal));
     }
 
+    [Theory]
+    [InlineData("/emails", """{"to":"a@x.com","Bcc":["b@x.com","c@x.com"]}""")]     // JSON.parse keeps "Bcc"; a case-folding vendor reads bcc
+    [InlineData("/emails", """{"To":"a@x.com"}""")]
+    [InlineData("/emails", """{"to":"a@x.com","CC":"b@x.com"}""")]
+    [InlineData("/emails/batch", """[{"to":"a@x.com","TO":["b@x.com","c@x.com"]}]""")]
+    [InlineData("/emails/batch", """[{"to":"a@x.com"},{"to":"b@x.com","bCc":"c@x.com"}]""")]
+    [InlineData("/emails/batch", """[{"To":"a@x.com"}]""")]
+    public void ResendRecipientFields_InAnotherCase_AreUnpriceable(string path, string body)
+    {
+        var price = Pricer.Price("resend", "POST", path, Json, Encoding.UTF8.GetBytes(body), null);
+
+        Assert.Contains("spelled", price.Refusal, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/emails", """{"to":"a@x.com","TO":"b@x.com"}""")]                   // the root: RequestFields folds case
+    [InlineData("/emails/batch", """[{"to":"a@x.com","subject":"s","Subject":"t"}]""")]
+    [InlineData("/emails/batch", """[{"to":"a@x.com"},{"to":"b@x.com","from":"c@x.com","FROM":"d@x.com"}]""")]
+    public void ResendEmails_WithAMemberRepeatedInAnotherCase_AreUnpriceable(string path, string body)
+    {
+        var price = Pricer.Price("resend", "POST", path, Json, Encoding.UTF8.GetBytes(body), null);
+
+        Assert.Contains("more than once", price.Refusal, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""[{"to":"a@x.com","to":"b@x.com,c@x.com"}]""")]                  // exact duplicates: refused by the parser at any depth
+    [InlineData("""[{"to":"a@x.com","headers":{"X-A":"1","X-A":"2"}}]""")]
+    public void ResendBatchItems_WithAnExactDuplicate_AreUnpriceable(string body)
+    {
+        var price = Pricer.Price("resend", "POST", "/emails/batch", Json, Encoding.UTF8.GetBytes(body), null);
+
+        Assert.Contains("one way only", price.Refusal, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void WellFormedBodies_FromTheRealClients_ArePriced()
     {
