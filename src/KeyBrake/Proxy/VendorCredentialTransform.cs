@@ -6,7 +6,7 @@ namespace KeyBrake.Proxy;
 /// <summary>
 /// SPEC §4 steps 10–11 as YARP transforms on the outgoing request and the returned response only: the agent's
 /// Authorization, Proxy-Authorization, Forwarded, X-Forwarded-*, X-Real-IP, Via and every X-KeyBrake-* header are
-/// dropped, the vendor credential is set, and no X-Forwarded-* of KeyBrake's own is added (the default forwarders are
+/// dropped in any spelling an upstream could read as them (<see cref="HeaderSpelling"/>: <c>X_Forwarded_For</c>), the vendor credential is set, and no X-Forwarded-* of KeyBrake's own is added (the default forwarders are
 /// off). The response gets KeyBrake's own X-KeyBrake-* headers (any the upstream sent are dropped), and the vendor
 /// secret is scrubbed from its headers and from 3xx/4xx/5xx bodies (<see cref="SecretScrubber"/>).
 /// </summary>
@@ -44,13 +44,10 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
                 // Unreachable through the policy step; fail closed rather than forward without our credential.
                 throw new InvalidOperationException("No vendor credential for this call.");
             }
-            foreach (var name in ClientHeaders)
-            {
-                RequestTransform.RemoveHeader(transform, name);
-            }
+            // Every spelling an upstream may read as one of these (Proxy_Authorization, X_Forwarded_For): HeaderSpelling.
             foreach (var name in transform.HttpContext.Request.Headers.Keys)
             {
-                if (name.StartsWith(KeyBrakeHeaderPrefix, StringComparison.OrdinalIgnoreCase) || name.StartsWith(ForwardedHeaderPrefix, StringComparison.OrdinalIgnoreCase))
+                if (HeaderSpelling.IsAny(name, ClientHeaders) || HeaderSpelling.StartsWith(name, KeyBrakeHeaderPrefix) || HeaderSpelling.StartsWith(name, ForwardedHeaderPrefix))
                 {
                     RequestTransform.RemoveHeader(transform, name);
                 }
@@ -61,7 +58,7 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
         context.AddResponseTransform(async transform =>
         {
             var headers = transform.HttpContext.Response.Headers;
-            foreach (var name in headers.Keys.Where(n => n.StartsWith(KeyBrakeHeaderPrefix, StringComparison.OrdinalIgnoreCase)).ToList())
+            foreach (var name in headers.Keys.Where(n => HeaderSpelling.StartsWith(n, KeyBrakeHeaderPrefix)).ToList())
             {
                 headers.Remove(name);
             }
