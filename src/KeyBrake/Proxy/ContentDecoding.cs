@@ -3,7 +3,7 @@ using System.IO.Compression;
 namespace KeyBrake.Proxy;
 
 /// <summary>
-/// Decodes a small response body KeyBrake must read, strictly: no <c>Content-Encoding</c> (or <c>identity</c>), or one
+/// Decodes a response body KeyBrake must read, strictly: no <c>Content-Encoding</c> (or <c>identity</c>), or one
 /// of gzip, br, deflate — anything else (an unknown coding, a stack of codings, a corrupt stream, more than the limit
 /// once decoded) is "cannot read", never "read the bytes as they are".
 /// </summary>
@@ -12,7 +12,36 @@ internal static class ContentDecoding
     /// <returns>The plain bytes, or null when they cannot be read within <paramref name="maxBytes"/>.</returns>
     public static byte[]? Decode(byte[] body, ICollection<string> contentEncoding, int maxBytes)
     {
-        string? coding = null;
+        if (!TryGetCoding(contentEncoding, out var coding))
+        {
+            return null;
+        }
+        if (coding is null)
+        {
+            return body.Length <= maxBytes ? body : null;
+        }
+        try
+        {
+            using var decoder = Decoder(new MemoryStream(body), coding);
+            return decoder is null ? null : ReadAtMost(decoder, maxBytes);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <returns>
+    /// <paramref name="raw"/> decoded as it is read (itself when not encoded), or null for a coding that cannot be read.
+    /// A corrupt stream throws <see cref="InvalidDataException"/> while it is read.
+    /// </returns>
+    public static Stream? DecodingStream(Stream raw, ICollection<string> contentEncoding) =>
+        !TryGetCoding(contentEncoding, out var coding) ? null : coding is null ? raw : Decoder(raw, coding);
+
+    /// <returns>False for stacked codings; else the one coding (lower case), null when there is none.</returns>
+    private static bool TryGetCoding(ICollection<string> contentEncoding, out string? coding)
+    {
+        coding = null;
         foreach (var value in contentEncoding)
         {
             foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -23,31 +52,21 @@ internal static class ContentDecoding
                 }
                 if (coding is not null)
                 {
-                    return null; // stacked codings: not worth the risk of reading them differently
+                    return false; // stacked codings: not worth the risk of reading them differently
                 }
                 coding = part.ToLowerInvariant();
             }
         }
-        if (coding is null)
-        {
-            return body.Length <= maxBytes ? body : null;
-        }
-        try
-        {
-            using Stream? decoder = coding switch
-            {
-                "gzip" or "x-gzip" => new GZipStream(new MemoryStream(body), CompressionMode.Decompress),
-                "br" => new BrotliStream(new MemoryStream(body), CompressionMode.Decompress),
-                "deflate" => new ZLibStream(new MemoryStream(body), CompressionMode.Decompress),
-                _ => null,
-            };
-            return decoder is null ? null : ReadAtMost(decoder, maxBytes);
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException)
-        {
-            return null;
-        }
+        return true;
     }
+
+    private static Stream? Decoder(Stream raw, string coding) => coding switch
+    {
+        "gzip" or "x-gzip" => new GZipStream(raw, CompressionMode.Decompress),
+        "br" => new BrotliStream(raw, CompressionMode.Decompress),
+        "deflate" => new ZLibStream(raw, CompressionMode.Decompress),
+        _ => null,
+    };
 
     private static byte[]? ReadAtMost(Stream decoder, int maxBytes)
     {

@@ -81,9 +81,10 @@ internal sealed partial class ListenerGateMiddleware(
             return Deny(context, new ProxyCall(vendor, path, requestId), new KeyBrakeError(StatusCodes.Status400BadRequest, "non_canonical_path",
                 "The path must be /-separated segments of [A-Za-z0-9._~!$&'()*+,=:@-]: no empty, '.' or '..' segment, no ';', no '%', no backslash."));
         }
-        foreach (var header in MethodOverrideHeaders)
+        foreach (var (header, _) in context.Request.Headers)
         {
-            if (context.Request.Headers.ContainsKey(header))
+            // Any spelling an upstream could read as one of them (X_HTTP_Method_Override): see HeaderSpelling.
+            if (HeaderSpelling.IsAny(header, MethodOverrideHeaders))
             {
                 return Deny(context, new ProxyCall(vendor, path, requestId), new KeyBrakeError(StatusCodes.Status400BadRequest, "method_override_not_allowed",
                     $"{header} is not accepted: the HTTP method is what the allowlist checks."));

@@ -22,12 +22,14 @@ internal sealed class SecretScrubber
     private readonly string _credential;
     private readonly string[] _needles;
     private readonly byte[][] _needlesUtf8;
+    private readonly int _longestNeedleBytes;
 
     private SecretScrubber(string credential)
     {
         _credential = credential;
         _needles = [.. Forms(credential).Where(n => n.Length > 0).Distinct(StringComparer.Ordinal).OrderByDescending(n => n.Length)];
         _needlesUtf8 = [.. _needles.Select(Encoding.UTF8.GetBytes)];
+        _longestNeedleBytes = Math.Max(1, _needlesUtf8.Max(n => n.Length));
     }
 
     /// <summary>The scrubber for <paramref name="credential"/> (the upstream Authorization value), cached per vendor.</summary>
@@ -82,6 +84,64 @@ internal sealed class SecretScrubber
             body = output.ToArray();
         }
         return body;
+    }
+
+    /// <summary>
+    /// Copies <paramref name="source"/> to <paramref name="destination"/> with every form of the secret replaced, for
+    /// a body of any size: each window holds back its last (longest form − 1) bytes, so a form split across two reads
+    /// is whole in the next window, and a form that starts before the held-back bytes ends inside the window.
+    /// </summary>
+    public async Task CopyScrubbedAsync(Stream source, Stream destination, CancellationToken cancellationToken)
+    {
+        var keep = _longestNeedleBytes - 1;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(64 * 1024, 4 * _longestNeedleBytes));
+        try
+        {
+            var length = 0;
+            int read;
+            do
+            {
+                read = await source.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                length += read;
+                var safe = read == 0 ? length : length - keep; // bytes before this may go out: no form starting there is cut off
+                var at = 0;
+                while (NextMatch(buffer.AsSpan(at, length - at), out var needleLength) is var match and >= 0 && at + match < safe)
+                {
+                    await destination.WriteAsync(buffer.AsMemory(at, match), cancellationToken);
+                    await destination.WriteAsync(RedactedUtf8, cancellationToken);
+                    at += match + needleLength;
+                }
+                if (at < safe)
+                {
+                    await destination.WriteAsync(buffer.AsMemory(at, safe - at), cancellationToken);
+                    at = safe;
+                }
+                buffer.AsSpan(at, length - at).CopyTo(buffer); // at most `keep` bytes carried into the next window
+                length -= at;
+            }
+            while (read > 0);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <returns>Where the first form of the secret starts (the longest form at that place), or -1.</returns>
+    private int NextMatch(ReadOnlySpan<byte> data, out int needleLength)
+    {
+        var first = -1;
+        needleLength = 0;
+        foreach (var needle in _needlesUtf8) // longest first: at a tie the longer form wins
+        {
+            var at = data.IndexOf(needle);
+            if (at >= 0 && (first < 0 || at < first))
+            {
+                first = at;
+                needleLength = needle.Length;
+            }
+        }
+        return first;
     }
 
     private bool Contains(StringValues values)

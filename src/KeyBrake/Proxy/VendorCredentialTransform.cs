@@ -6,9 +6,10 @@ namespace KeyBrake.Proxy;
 /// <summary>
 /// SPEC §4 steps 10–11 as YARP transforms on the outgoing request and the returned response only: the agent's
 /// Authorization, Proxy-Authorization, Forwarded, X-Forwarded-*, X-Real-IP, Via and every X-KeyBrake-* header are
-/// dropped, the vendor credential is set, and no X-Forwarded-* of KeyBrake's own is added (the default forwarders are
+/// dropped in any spelling an upstream could read as them (<see cref="HeaderSpelling"/>: <c>X_Forwarded_For</c>), the vendor credential is set, and no X-Forwarded-* of KeyBrake's own is added (the default forwarders are
 /// off). The response gets KeyBrake's own X-KeyBrake-* headers (any the upstream sent are dropped), and the vendor
-/// secret is scrubbed from its headers and from 3xx/4xx/5xx bodies (<see cref="SecretScrubber"/>).
+/// secret is scrubbed from its headers, from 3xx/4xx/5xx bodies, and from the 2xx bodies of a vendor whose success
+/// responses can carry it (<see cref="SecretScrubber"/>).
 /// </summary>
 internal sealed partial class VendorCredentialTransform(ILogger<VendorCredentialTransform> logger) : ITransformProvider
 {
@@ -17,6 +18,17 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
     /// <summary>Vendors whose success responses state what the call cost (SPEC §5: Twilio's <c>price</c>).</summary>
     private static readonly HashSet<string> PricedFromResponse = ["twilio"];
     private const string KeyBrakeHeaderPrefix = "X-KeyBrake-";
+
+    /// <summary>
+    /// SPEC §4 step 11 on success bodies: Twilio's Account resource (<c>GET /2010-04-01/Accounts/{sid}.json</c>, and
+    /// the subaccounts in <c>Accounts.json</c>) states <c>auth_token</c> — the secret KeyBrake injects. Stripe and
+    /// Resend return no caller's own secret key in a success body, so theirs stream through unbuffered (Stripe is the
+    /// hot path); their error bodies are still scrubbed.
+    /// </summary>
+    private static readonly HashSet<string> ScrubsSuccessBodies = ["twilio"];
+
+    /// <summary>Set when a success body was withheld because it could not be decoded and checked for the secret.</summary>
+    public const string BodyWithheldHeader = "X-KeyBrake-Body-Withheld";
 
     /// <summary>Where the agent (or whatever is in front of it) says who asked; the vendor learns nothing of the agent's network from KeyBrake.</summary>
     private static readonly string[] ClientHeaders = ["Authorization", "Proxy-Authorization", "Forwarded", "X-Real-IP", "Via"];
@@ -44,13 +56,10 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
                 // Unreachable through the policy step; fail closed rather than forward without our credential.
                 throw new InvalidOperationException("No vendor credential for this call.");
             }
-            foreach (var name in ClientHeaders)
-            {
-                RequestTransform.RemoveHeader(transform, name);
-            }
+            // Every spelling an upstream may read as one of these (Proxy_Authorization, X_Forwarded_For): HeaderSpelling.
             foreach (var name in transform.HttpContext.Request.Headers.Keys)
             {
-                if (name.StartsWith(KeyBrakeHeaderPrefix, StringComparison.OrdinalIgnoreCase) || name.StartsWith(ForwardedHeaderPrefix, StringComparison.OrdinalIgnoreCase))
+                if (HeaderSpelling.IsAny(name, ClientHeaders) || HeaderSpelling.StartsWith(name, KeyBrakeHeaderPrefix) || HeaderSpelling.StartsWith(name, ForwardedHeaderPrefix))
                 {
                     RequestTransform.RemoveHeader(transform, name);
                 }
@@ -61,7 +70,7 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
         context.AddResponseTransform(async transform =>
         {
             var headers = transform.HttpContext.Response.Headers;
-            foreach (var name in headers.Keys.Where(n => n.StartsWith(KeyBrakeHeaderPrefix, StringComparison.OrdinalIgnoreCase)).ToList())
+            foreach (var name in headers.Keys.Where(n => HeaderSpelling.StartsWith(n, KeyBrakeHeaderPrefix)).ToList())
             {
                 headers.Remove(name);
             }
@@ -80,6 +89,10 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
             if (transform.ProxyResponse is { StatusCode: >= System.Net.HttpStatusCode.Ambiguous })
             {
                 await ScrubBodyAsync(transform, call, scrubber);
+            }
+            else if (ScrubsSuccessBodies.Contains(call.Vendor))
+            {
+                await ScrubSuccessBodyAsync(transform, call, scrubber);
             }
             else
             {
@@ -117,8 +130,8 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
         byte[]? plain = null;
         try
         {
-            var raw = await ReadAtMostAsync(await response.Content.ReadAsStreamAsync(aborted), MaxScrubbedBodyBytes, aborted);
-            plain = raw is null ? null : ContentDecoding.Decode(raw, response.Content.Headers.ContentEncoding, MaxScrubbedBodyBytes);
+            var (raw, complete) = await ReadPrefixAsync(await response.Content.ReadAsStreamAsync(aborted), MaxScrubbedBodyBytes, aborted);
+            plain = complete ? ContentDecoding.Decode(raw, response.Content.Headers.ContentEncoding, MaxScrubbedBodyBytes) : null;
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
@@ -134,7 +147,70 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
         await http.Response.Body.WriteAsync(body, aborted);
     }
 
-    private static async Task<byte[]?> ReadAtMostAsync(Stream upstream, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// A 2xx body of a vendor in <see cref="ScrubsSuccessBodies"/>: read, decoded and scrubbed like an error body, and
+    /// sent decoded. The call has happened (it may have moved money), so its answer is never dropped for its size: a
+    /// body over <see cref="MaxScrubbedBodyBytes"/> (raw or decoded) streams from its first byte through the decoder and
+    /// <see cref="SecretScrubber.CopyScrubbedAsync"/>, which works for any size. Fail closed only where nothing can
+    /// check it — a coding KeyBrake cannot read (unknown, stacked, corrupt before anything was sent): the status and
+    /// headers stand with an empty body and <see cref="BodyWithheldHeader"/>, and a warning names the request id, so
+    /// the agent is not left taking an empty body for the answer. A body that breaks off mid-stream aborts the response
+    /// rather than end it as if whole.
+    /// </summary>
+    private async Task ScrubSuccessBodyAsync(ResponseTransformContext transform, ProxyCall call, SecretScrubber scrubber)
+    {
+        var http = transform.HttpContext;
+        var response = transform.ProxyResponse!;
+        if (HttpMethods.IsHead(http.Request.Method) || response.StatusCode is System.Net.HttpStatusCode.NoContent or System.Net.HttpStatusCode.NotModified)
+        {
+            return; // no body
+        }
+        transform.SuppressResponseBody = true;
+        http.Response.Headers.ContentEncoding = default; // sent as decoded
+        var aborted = http.RequestAborted;
+        var encoding = response.Content.Headers.ContentEncoding;
+        try
+        {
+            var upstream = await response.Content.ReadAsStreamAsync(aborted);
+            var (raw, complete) = await ReadPrefixAsync(upstream, MaxScrubbedBodyBytes, aborted);
+            if (complete && ContentDecoding.Decode(raw, encoding, MaxScrubbedBodyBytes) is { } plain)
+            {
+                var body = scrubber.Scrub(plain);
+                if (response.Content.Headers.ContentType?.MediaType == "application/json")
+                {
+                    call.ResponseJson = body; // the price (SPEC §5), read from what the agent sees
+                    call.VendorRequestId = IdInHeader(response) ? null : ResponseBodyIds.Find(body);
+                }
+                http.Response.ContentLength = body.Length;
+                await http.Response.Body.WriteAsync(body, aborted);
+                return;
+            }
+            if (ContentDecoding.DecodingStream(new PrefixedReadStream(raw, upstream), encoding) is { } decoded)
+            {
+                http.Response.ContentLength = null; // length unknown until the end: chunked
+                await using (decoded)
+                {
+                    await scrubber.CopyScrubbedAsync(decoded, http.Response.Body, aborted);
+                }
+                return;
+            }
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException or InvalidDataException)
+        {
+            Log.BodyUnreadable(logger, call.RequestId, call.Vendor, e.GetType().Name);
+            if (http.Response.HasStarted)
+            {
+                http.Abort(); // part of the body went out: a broken response, never one that looks whole
+                return;
+            }
+        }
+        Log.BodyWithheld(logger, call.RequestId, call.Vendor, (int)response.StatusCode);
+        http.Response.Headers[BodyWithheldHeader] = "undecodable";
+        http.Response.ContentLength = 0;
+    }
+
+    /// <returns>The body, or its first bytes (just over <paramref name="maxBytes"/>) with Complete false when it is longer.</returns>
+    private static async Task<(byte[] Prefix, bool Complete)> ReadPrefixAsync(Stream upstream, int maxBytes, CancellationToken cancellationToken)
     {
         using var body = new MemoryStream();
         var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
@@ -143,13 +219,13 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
             int read;
             while ((read = await upstream.ReadAsync(chunk, cancellationToken)) > 0)
             {
-                if (body.Length + read > maxBytes)
-                {
-                    return null;
-                }
                 body.Write(chunk, 0, read);
+                if (body.Length > maxBytes)
+                {
+                    return (body.ToArray(), false);
+                }
             }
-            return body.ToArray();
+            return (body.ToArray(), true);
         }
         finally
         {
@@ -164,7 +240,7 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
     private static async Task InspectResponseBodyAsync(ResponseTransformContext transform, ProxyCall call)
     {
         var response = transform.ProxyResponse;
-        var idInHeader = response is not null && (response.Headers.Contains("Request-Id") || response.Headers.Contains("Twilio-Request-Id"));
+        var idInHeader = response is not null && IdInHeader(response);
         if (response is not { IsSuccessStatusCode: true } || (idInHeader && !PricedFromResponse.Contains(call.Vendor))
             || response.Content.Headers.ContentType?.MediaType != "application/json"
             || response.Content.Headers.ContentLength is 0 or > ResponseBodyIds.MaxBytes)
@@ -197,6 +273,9 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    private static bool IdInHeader(HttpResponseMessage response) =>
+        response.Headers.Contains("Request-Id") || response.Headers.Contains("Twilio-Request-Id");
 
     private static partial class Log
     {

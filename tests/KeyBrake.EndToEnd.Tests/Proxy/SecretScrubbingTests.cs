@@ -8,7 +8,8 @@ namespace KeyBrake.EndToEnd.Tests.Proxy;
 
 /// <summary>
 /// SPEC §4 step 11: the vendor secret never reaches the agent, even from an upstream that echoes what it received —
-/// in any response header (Location) and in 3xx/4xx/5xx bodies, compressed or not.
+/// in any response header (Location) and in 3xx/4xx/5xx bodies, compressed or not, and in Twilio's 2xx bodies (its
+/// Account resource carries <c>auth_token</c>).
 /// </summary>
 public sealed class SecretScrubbingTests : HostedTest
 {
@@ -84,6 +85,67 @@ public sealed class SecretScrubbingTests : HostedTest
         Assert.Empty(await unknown.Content.ReadAsByteArrayAsync());
         Assert.Empty(unknown.Content.Headers.ContentEncoding);
     }
+
+    /// <summary>Twilio's Account resource carries <c>auth_token</c> — the very secret KeyBrake injects — in a 200.</summary>
+    [Fact]
+    public async Task TwilioAccountFetchAndList_AuthTokenInA200_ReachesTheAgentRedacted()
+    {
+        var (_, token) = await Host.CreateKeyAsync("scrub-account", "twilio", ["GET /2010-04-01/Accounts/*", "GET /2010-04-01/Accounts.json"]);
+        Vendor.Respond = request => (200, request.Path.EndsWith("/Accounts.json", StringComparison.Ordinal)
+            ? $$"""{"accounts":[{"sid":"AC2","auth_token":"{{KeyBrakeHost.TwilioSecret}}"}],"page":0}"""
+            : AccountJson, null);
+
+        using var fetched = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, $"/twilio/2010-04-01/Accounts/{KeyBrakeHost.TwilioAccountSid}.json", token));
+        using var listed = await Host.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/twilio/2010-04-01/Accounts.json", token));
+        var fetchedBody = await fetched.Content.ReadAsStringAsync();
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (fetched.StatusCode, listed.StatusCode));
+        Assert.Equal(AccountJson.Replace(KeyBrakeHost.TwilioSecret, SecretScrubberRedacted, StringComparison.Ordinal), fetchedBody);
+        Assert.Equal(fetchedBody.Length, fetched.Content.Headers.ContentLength);
+        Assert.Equal("""{"accounts":[{"sid":"AC2","auth_token":"[redacted]"}],"page":0}""", await listed.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task TwilioAccountFetch_Gzip_LargerThanTheBuffer_OrAnUnknownCoding_NeverShowsTheSecret()
+    {
+        var account = Encoding.UTF8.GetBytes(AccountJson);
+        // Over the 1 MiB the bounded path reads: streamed through the scrubber, the secret placed across every
+        // read boundary a 16 KiB buffer could have.
+        var padding = new string(' ', 16 * 1024 - 7);
+        var large = Encoding.UTF8.GetBytes("[" + string.Join(",", Enumerable.Range(0, 80).Select(i => $$"""{"p":"{{padding[..(i % 40)]}}{{padding}}","auth_token":"{{KeyBrakeHost.TwilioSecret}}"}""")) + "]");
+        await using var upstream = await RawUpstream.StartAsync(path => path switch
+        {
+            _ when path.EndsWith("/gzip.json", StringComparison.Ordinal) => Response(200, "gzip", Gzip(account)),
+            _ when path.EndsWith("/large.json", StringComparison.Ordinal) => Response(200, "identity", large),
+            _ when path.EndsWith("/largegzip.json", StringComparison.Ordinal) => Response(200, "gzip", Gzip(large)),
+            _ => Response(200, "zstd", account),
+        });
+        await using var host = await KeyBrakeHost.StartAsync(Vendor, new() { ["KeyBrake:Vendors:twilio:Upstream"] = upstream.BaseUrl });
+        var (_, token) = await host.CreateKeyAsync("scrub-account-gzip", "twilio", ["GET /2010-04-01/Accounts/*"]);
+        using var client = new HttpClient(new HttpClientHandler { AutomaticDecompression = DecompressionMethods.None }) { BaseAddress = host.Proxy.BaseAddress };
+
+        using var gzipped = await client.SendAsync(WithAcceptEncoding(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/twilio/2010-04-01/Accounts/gzip.json", token)));
+        using var largePlain = await client.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/twilio/2010-04-01/Accounts/large.json", token));
+        using var largeGzip = await client.SendAsync(WithAcceptEncoding(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/twilio/2010-04-01/Accounts/largegzip.json", token)));
+        using var unknown = await client.SendAsync(WithAcceptEncoding(KeyBrakeHost.ProxyRequest(HttpMethod.Get, "/twilio/2010-04-01/Accounts/zstd.json", token)));
+
+        var expectedLarge = Encoding.UTF8.GetString(large).Replace(KeyBrakeHost.TwilioSecret, SecretScrubberRedacted, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, gzipped.StatusCode);
+        Assert.Empty(gzipped.Content.Headers.ContentEncoding);
+        Assert.Equal(AccountJson.Replace(KeyBrakeHost.TwilioSecret, SecretScrubberRedacted, StringComparison.Ordinal), await gzipped.Content.ReadAsStringAsync());
+        Assert.Equal(expectedLarge, await largePlain.Content.ReadAsStringAsync());
+        Assert.Empty(largeGzip.Content.Headers.ContentEncoding);
+        Assert.Equal(expectedLarge, await largeGzip.Content.ReadAsStringAsync());
+        // A coding KeyBrake cannot read: the status stands (the call happened), the body is withheld, and a header says so.
+        Assert.Equal(HttpStatusCode.OK, unknown.StatusCode);
+        Assert.Empty(await unknown.Content.ReadAsByteArrayAsync());
+        Assert.Equal("undecodable", unknown.Headers.GetValues("X-KeyBrake-Body-Withheld").Single());
+    }
+
+    private const string SecretScrubberRedacted = "[redacted]";
+
+    private static readonly string AccountJson =
+        $$"""{"sid":"{{KeyBrakeHost.TwilioAccountSid}}","friendly_name":"main","status":"active","auth_token":"{{KeyBrakeHost.TwilioSecret}}","type":"Full"}""";
 
     private static HttpRequestMessage WithAcceptEncoding(HttpRequestMessage request)
     {

@@ -92,4 +92,77 @@ public sealed class VendorHeaderTests : HostedTest
         var received = Assert.Single(Vendor.Received);
         Assert.Equal("acct_allowed", received.Headers["Stripe-Account"]);
     }
+
+    /// <summary>CGI/Rack-style servers read <c>_</c> as <c>-</c> in a header name: each spelling is stripped like the header it spells.</summary>
+    [Fact]
+    public async Task UnderscoreSpellings_OfStrippedHeaders_NeverReachTheVendor()
+    {
+        var (_, token) = await Host.CreateKeyAsync("headers-underscore", "stripe", ["GET /v1/customers/*"]);
+
+        var (status, _) = await RawHttp.SendAsync(Host.ProxyPort, "GET", "/stripe/v1/customers/cus_1",
+        [
+            $"Authorization: Bearer {token}", "Proxy_Authorization: Basic c2VjcmV0", "X_Forwarded_For: 10.0.0.7", "x_forwarded-host: internal.example",
+            "X-Real_IP: 10.0.0.7", "X_Real_Ip: 10.0.0.8", "X_KeyBrake_Reason: r", "Idempotency_Key: run-1",
+        ]);
+
+        Assert.Equal(200, status);
+        var received = Assert.Single(Vendor.Received);
+        var spelled = received.Headers.Keys.Select(name => name.Replace('_', '-')).ToList();
+        Assert.DoesNotContain(spelled, name => ClientHeaders.Contains(name, StringComparer.OrdinalIgnoreCase)
+            || name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("X-KeyBrake-", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal("run-1", received.Headers["Idempotency_Key"]); // an underscore name nobody governs still goes through
+    }
+
+    /// <summary>
+    /// Stripe-Context supersedes Stripe-Account for acting on a related account (stripe-node sends it), and a context
+    /// may be a path of accounts: anything but exactly one listed id is refused, under any spelling of either header.
+    /// </summary>
+    [Theory]
+    [InlineData("Stripe-Context: acct_VICTIM")]
+    [InlineData("stripe-context: acct_VICTIM")]
+    [InlineData("Stripe-Context: acct_ALLOWED/acct_VICTIM")]
+    [InlineData("Stripe-Context: acct_VICTIM/acct_ALLOWED")]
+    [InlineData("Stripe-Context: ")]
+    [InlineData("Stripe_Context: acct_VICTIM")]
+    [InlineData("Stripe_Account: acct_VICTIM")]
+    [InlineData("stripe_account: acct_ALLOWED/acct_VICTIM")]
+    public async Task StripeContextOrAnySpelling_NotExactlyAListedAccount_Is403_AndNeverReachesVendor(string header)
+    {
+        var token = await AllowedAccountKeyAsync();
+
+        var (status, body) = await RawHttp.SendAsync(Host.ProxyPort, "GET", "/stripe/v1/customers/cus_1", [$"Authorization: Bearer {token}", header]);
+        var (both, _) = await RawHttp.SendAsync(Host.ProxyPort, "GET", "/stripe/v1/customers/cus_1",
+            [$"Authorization: Bearer {token}", "Stripe-Account: acct_ALLOWED", header]);
+
+        Assert.Equal((403, 403), (status, both));
+        using var json = JsonDocument.Parse(body);
+        Assert.Equal("stripe_account_not_allowed", json.RootElement.GetProperty("code").GetString());
+        Assert.Empty(Vendor.Received);
+    }
+
+    [Theory]
+    [InlineData("Stripe-Context")]
+    [InlineData("Stripe_Context")]
+    [InlineData("Stripe_Account")]
+    public async Task StripeContextOrAnySpelling_ListedAccount_PassesUnchanged(string name)
+    {
+        var token = await AllowedAccountKeyAsync();
+
+        var (status, _) = await RawHttp.SendAsync(Host.ProxyPort, "GET", "/stripe/v1/customers/cus_1", [$"Authorization: Bearer {token}", $"{name}: acct_ALLOWED"]);
+
+        Assert.Equal(200, status);
+        Assert.Equal("acct_ALLOWED", Assert.Single(Vendor.Received).Headers[name]);
+    }
+
+    private async Task<string> AllowedAccountKeyAsync()
+    {
+        using var created = await Host.Admin.PostAsJsonAsync("/v1/keys", new
+        {
+            label = "context-run", vendor = "stripe", allowed_endpoints = new[] { "GET /v1/customers/*" }, daily_usd_cap = 10,
+            stripe_accounts = new[] { "acct_ALLOWED" },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+    }
 }

@@ -80,4 +80,29 @@ public sealed class SecretScrubberTests
         Assert.Null(ContentDecoding.Decode(gz, ["gzip"], plain.Length - 1));
         Assert.Null(ContentDecoding.Decode(plain, ["gzip"], 1024)); // not gzip at all
     }
+
+    /// <summary>The streamed scrub agrees with the whole-body scrub wherever the reads happen to split the secret.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(4096)]
+    public async Task CopyScrubbed_AnyReadSize_RedactsFormsSplitAcrossReads_LikeTheWholeBodyScrub(int readSize)
+    {
+        var scrubber = SecretScrubber.For("scrub-test-twilio-stream", "Basic " + TwilioBasic);
+        var body = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 3000).Select(i =>
+            i % 3 == 0 ? $"{{\"auth_token\":\"{TwilioToken}\"}}" : i % 3 == 1 ? "Basic " + TwilioBasic + new string('x', i % 11) : new string('y', i % 17))));
+        using var destination = new MemoryStream();
+
+        await scrubber.CopyScrubbedAsync(new TrickleStream(body, readSize), destination, CancellationToken.None);
+
+        Assert.Equal(Encoding.UTF8.GetString(scrubber.Scrub(body)), Encoding.UTF8.GetString(destination.ToArray()));
+        Assert.DoesNotContain(TwilioToken, Encoding.UTF8.GetString(destination.ToArray()), StringComparison.Ordinal);
+    }
+
+    /// <summary>A body that arrives <c>readSize</c> bytes at a time.</summary>
+    private sealed class TrickleStream(byte[] body, int readSize) : MemoryStream(body)
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, readSize)], cancellationToken);
+    }
 }
