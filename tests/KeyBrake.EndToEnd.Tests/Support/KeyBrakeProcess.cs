@@ -44,6 +44,20 @@ internal sealed class KeyBrakeProcess : IAsyncDisposable
     /// <summary>Everything the process printed (its console log), for assertions and failure messages.</summary>
     public string Output { get { lock (_output) { return _output.ToString(); } } }
 
+    /// <summary>
+    /// Waits until the process has printed <paramref name="text"/>: its log lines reach us through a console logger's
+    /// queue and a pipe, a moment after what they describe (asserting on <see cref="Output"/> at once is a race).
+    /// </summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var until = TimeProvider.System.GetUtcNow() + timeout;
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            Xunit.Assert.True(TimeProvider.System.GetUtcNow() < until, $"KeyBrake did not print '{text}' within {timeout}:\n{Output}");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Starts the host with the fake vendor as every upstream and Local secrets, then <paramref name="environment"/> on top.</summary>
     /// <param name="dataDirectory">Kept when given (a restart reads it); a temporary one is made and deleted otherwise.</param>
     /// <param name="waitUntilHealthy">False for a process expected to refuse to start (see <see cref="WaitForExitAsync"/>).</param>
