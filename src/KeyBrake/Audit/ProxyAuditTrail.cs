@@ -12,11 +12,9 @@ internal sealed partial class ProxyAuditTrail(AuditLog log, TimeProvider time, I
     /// <summary>The vendor's request id (a header or Resend's email id): tens of characters in practice.</summary>
     public const int MaxVendorRequestIdLength = 256;
 
-    private static readonly TimeSpan UnrecordedLogInterval = TimeSpan.FromSeconds(1);
     private static readonly string[] VendorRequestIdHeaders = ["Request-Id", "Twilio-Request-Id", "X-Request-Id"];
 
-    private long _unrecorded;
-    private long _unrecordedLoggedAt = long.MinValue;
+    private readonly Telemetry.OncePerSecondCount _unrecorded = new(time);
 
     public async ValueTask<AppendResult> RecordRequestAsync(HttpContext context, ProxyCall call, CancellationToken cancellationToken)
     {
@@ -73,19 +71,7 @@ internal sealed partial class ProxyAuditTrail(AuditLog log, TimeProvider time, I
 
     private void Unrecorded(string problem)
     {
-        Interlocked.Increment(ref _unrecorded);
-        var now = time.GetTimestamp();
-        var last = Volatile.Read(ref _unrecordedLoggedAt);
-        if (last != long.MinValue && time.GetElapsedTime(last, now) < UnrecordedLogInterval)
-        {
-            return; // counted; the next line after the interval reports it
-        }
-        if (Interlocked.CompareExchange(ref _unrecordedLoggedAt, now, last) != last)
-        {
-            return; // another request took this second's line
-        }
-        var count = Interlocked.Exchange(ref _unrecorded, 0);
-        if (count > 0)
+        if (_unrecorded.Add() is var count and > 0)
         {
             Log.DeniedNotRecorded(logger, count, problem);
         }

@@ -9,38 +9,17 @@ namespace KeyBrake.Telemetry;
 /// </summary>
 internal sealed partial class AnonymousRefusals(TimeProvider time, ILogger<AnonymousRefusals> logger)
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
-
     // Keyed by error code: a fixed, small set of KeyBrake's own codes, never a value the caller chose.
-    private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, OncePerSecondCount> _counts = new(StringComparer.Ordinal);
 
     public void Refused(string vendor, string code)
     {
         KeyBrakeMetrics.Denied(vendor, code);
-        var window = _windows.GetOrAdd(code, static _ => new Window());
-        Interlocked.Increment(ref window.Pending);
-        var now = time.GetTimestamp();
-        var last = Volatile.Read(ref window.LastLogged);
-        if (last != Window.Never && time.GetElapsedTime(last, now) < Interval)
-        {
-            return; // counted; the next line after the interval reports it
-        }
-        if (Interlocked.CompareExchange(ref window.LastLogged, now, last) != last)
-        {
-            return; // another request took this second's line
-        }
-        var count = Interlocked.Exchange(ref window.Pending, 0);
+        var count = _counts.GetOrAdd(code, static (_, clock) => new OncePerSecondCount(clock), time).Add();
         if (count > 0)
         {
             Log.Refused(logger, count, code);
         }
-    }
-
-    private sealed class Window
-    {
-        public const long Never = long.MinValue;
-        public long Pending;
-        public long LastLogged = Never;
     }
 
     private static partial class Log
