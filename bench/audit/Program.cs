@@ -9,6 +9,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using KeyBrake.Audit;
+using KeyBrake.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -119,20 +120,24 @@ async Task<(double P50, double P99, double Max)> DurableLatencyAsync(string db, 
 
 double VerifyRate(string db)
 {
-    using var connection = new SqliteConnection(db);
-    connection.Open();
-    var checkpoints = SqliteAuditStore.ReadCheckpoints(connection);
+    var reader = new SqliteAuditReader(new SqliteDatabase(new SqliteStoreOptions { Path = PathOf(db) }, NullLogger<SqliteDatabase>.Instance));
+    var checkpoints = reader.ReadCheckpoints();
     var clock = Stopwatch.StartNew();
-    var verified = ChainCheck.Full(connection, checkpoints, key);
+    var verified = ChainCheck.Full(reader, checkpoints, key);
     var elapsed = clock.Elapsed.TotalSeconds;
     return verified.Ok ? verified.Entries / elapsed : throw new InvalidOperationException(verified.Problem);
 }
 
-AuditWriter NewWriter(string connectionString, string directory) => new(new AuditWriterOptions
+AuditWriter NewWriter(string connectionString, string directory)
 {
-    ConnectionString = connectionString,
-    CheckpointFile = Path.Combine(directory, new SqliteConnectionStringBuilder(connectionString).DataSource + ".checkpoints.ndjson"),
-}, key, TimeProvider.System, NullLogger.Instance);
+    var path = PathOf(connectionString);
+    var database = new SqliteDatabase(new SqliteStoreOptions { Path = path }, NullLogger<SqliteDatabase>.Instance);
+    return new(new AuditWriterOptions { CheckpointFile = Path.Combine(directory, path + ".checkpoints.ndjson") },
+        new SqliteAuditChainStore(new SqliteStoreOptions { Path = path }, NullLogger<SqliteAuditChainStore>.Instance),
+        new SqliteAuditReader(database), key, TimeProvider.System, NullLogger.Instance);
+}
+
+static string PathOf(string connectionString) => new SqliteConnectionStringBuilder(connectionString).DataSource;
 
 static async Task DurableAsync(AuditWriter writer, AuditEntry entry, double[] latencies, int index)
 {

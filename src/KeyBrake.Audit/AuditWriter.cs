@@ -1,6 +1,6 @@
+using System.Data.Common;
 using System.Security.Cryptography;
 using System.Threading.Channels;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace KeyBrake.Audit;
@@ -12,6 +12,8 @@ namespace KeyBrake.Audit;
 /// A full queue makes callers wait, then fail: an entry is never dropped.
 /// Revocation is provable from the chain (SPEC §7): the writer knows which keys' <c>key.revoked</c> or
 /// <c>key.expired</c> it has sealed, and withdraws a later <c>proxy.request</c> of such a key instead of sealing it.
+/// Everything here is engine-neutral; rows are read and written through <see cref="IAuditChainStore"/>, one batch per
+/// transaction.
 /// </summary>
 public sealed partial class AuditWriter : IAsyncDisposable
 {
@@ -23,25 +25,12 @@ public sealed partial class AuditWriter : IAsyncDisposable
     /// <summary>Per key: its last run_seq and whether its key.revoked / key.expired is sealed. Read from the store on a miss.</summary>
     private readonly Dictionary<string, KeyState> _keys = new(StringComparer.Ordinal);
     private readonly List<Pending> _retry = [];
-    private SqliteConnection? _connection;
-    private AuditInsertCommand? _insert;
+    private readonly IAuditChainStore _store;
+    private readonly IAuditReader _reader;
+    private readonly InProcessCommitSignal _signal;
+    private readonly List<AuditEntry> _sealed = [];
     private Task? _loop;
-    private static readonly TimeSpan WalCheckpointEvery = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>
-    /// The WAL is copied back once it passes this size, checked every <see cref="WalCheckpointEvery"/>. Each copy ends in
-    /// an fsync, and the writer finishes each copy itself (see FinishWalCheckpoint), so small and frequent is what keeps
-    /// p99 flat as the database grows: bench/run.sh, G at one connection over five growing rounds, p99 9–43 ms with 8 MB
-    /// every second, 4.5–8 ms with 4 MB every 250 ms, 3.6–4.6 ms with 2 MB every 100 ms (WAL peak 14 MB).
-    /// </summary>
-    internal const long WalCheckpointBytes = 2L * 1024 * 1024;
     private ITimer? _ticker;
-    private readonly ManualResetEventSlim _walStop = new();
-    private Task? _walLoop;
-    private int _walCheckpointing;
-    private volatile bool _walCaughtUp;
-    private readonly string _walPath;
-    private TaskCompletionSource _committed = NewSignal();
     private long _seq;
     private string _hash = AuditHash.Genesis;
     private readonly List<(long Seq, string Hash)> _dueCheckpoints = [];
@@ -50,13 +39,17 @@ public sealed partial class AuditWriter : IAsyncDisposable
     private volatile string? _failure;
     private volatile bool _stopping;
 
-    public AuditWriter(AuditWriterOptions options, ECDsa signingKey, TimeProvider time, ILogger logger)
+    /// <param name="signal">Told of every commit (the live stream waits on it); a new one when null.</param>
+    public AuditWriter(AuditWriterOptions options, IAuditChainStore store, IAuditReader reader, ECDsa signingKey, TimeProvider time, ILogger logger,
+        InProcessCommitSignal? signal = null)
     {
         _options = options;
+        _store = store;
+        _reader = reader;
+        _signal = signal ?? new InProcessCommitSignal();
         _signingKey = signingKey;
         _time = time;
         _logger = logger;
-        _walPath = new SqliteConnectionStringBuilder(options.ConnectionString).DataSource + "-wal";
         _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.QueueCapacity)
         {
             SingleReader = true,
@@ -73,46 +66,28 @@ public sealed partial class AuditWriter : IAsyncDisposable
     /// <summary>Entries waiting for the writer.</summary>
     public int QueueDepth => _queue.Reader.Count;
 
-    /// <summary>Opens the database, checks the chain's tail against the checkpoints, and starts the loop.</summary>
+    /// <summary>Opens the store, checks the chain's tail against the checkpoints, and starts the loop.</summary>
     public VerifyResult Start()
     {
-        _connection = new SqliteConnection(_options.ConnectionString);
-        _connection.Open();
-        using (var pragma = _connection.CreateCommand())
-        {
-            // WAL checkpoints run on a timer from their own connection, never inside a commit the proxy waits for.
-            pragma.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(_options.Synchronous == "FULL" ? "FULL" : "NORMAL")}; PRAGMA wal_autocheckpoint=0; PRAGMA busy_timeout=10000;";
-            pragma.ExecuteNonQuery();
-        }
-        SqliteAuditStore.EnsureSchema(_connection);
-        _insert = new AuditInsertCommand(_connection);
-        (_seq, _hash) = SqliteAuditStore.ReadHead(_connection);
+        (_seq, _hash) = _store.Open();
+        _signal.Committed(_seq);
         var checkpoints = AllCheckpoints();
-        var check = ChainCheck.Tail(_connection, checkpoints, _signingKey);
+        var check = ChainCheck.Tail(_reader, checkpoints, _signingKey);
         _lastCheckpoint = checkpoints.Where(c => c.Seq <= _seq).MaxBy(c => c.Seq);
         _lastCheckpointAt = _time.GetUtcNow();
-        // Its own threads: the writer's SQLite calls block, and on two cores a blocked pool thread starves the
-        // continuations of every caller waiting for a commit (bench/audit).
+        // Its own thread: the store's calls block, and on two cores a blocked pool thread starves the continuations of
+        // every caller waiting for a commit (bench/audit).
         _loop = StartThread("keybrake-audit-writer", Run);
         _ticker = _time.CreateTimer(_ => _queue.Writer.TryWrite(Pending.Tick), null, _options.CheckpointInterval, _options.CheckpointInterval);
-        _walLoop = StartThread("keybrake-audit-wal", () =>
-        {
-            while (!_walStop.Wait(WalCheckpointEvery))
-            {
-                CheckpointWal();
-            }
-        });
         return check;
     }
 
-    /// <summary>Checkpoints from the database and from the file outside it.</summary>
+    /// <summary>Checkpoints from the store and from the file outside it.</summary>
     public List<Checkpoint> AllCheckpoints()
     {
-        using var connection = new SqliteConnection(_options.ConnectionString);
-        connection.Open();
-        var fromDb = SqliteAuditStore.ReadCheckpoints(connection);
+        var fromStore = _reader.ReadCheckpoints();
         var fromFile = CheckpointFile.Read(_options.CheckpointFile, line => Log.UnreadableCheckpointLine(_logger, _options.CheckpointFile, line));
-        return fromDb.Concat(fromFile).Distinct().OrderBy(c => c.Seq).ToList();
+        return fromStore.Concat(fromFile).Distinct().OrderBy(c => c.Seq).ToList();
     }
 
     /// <summary>
@@ -189,11 +164,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
     }
 
     /// <summary>Completes when an entry after <paramref name="seq"/> has been committed.</summary>
-    public Task WaitForCommitAfterAsync(long seq, CancellationToken cancellationToken)
-    {
-        var signal = Volatile.Read(ref _committed).Task;
-        return HeadSeq > seq ? Task.CompletedTask : signal.WaitAsync(cancellationToken);
-    }
+    public Task WaitForCommitAfterAsync(long seq, CancellationToken cancellationToken) => _signal.WaitForCommitAfterAsync(seq, cancellationToken);
 
     private static Task StartThread(string name, Action body)
     {
@@ -259,7 +230,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
             }
             backoff = TimeSpan.Zero;
             MaybeCheckpoint(tick);
-            FinishWalCheckpoint();
+            _store.BetweenBatches();
         }
         MaybeCheckpoint(force: true);
     }
@@ -275,11 +246,16 @@ public sealed partial class AuditWriter : IAsyncDisposable
         {
             while (true)
             {
-                (seq, hash) = (_seq, _hash);
                 boundaries.Clear();
                 sealing.Clear();
                 withdrawn.Clear();
-                using var transaction = _connection!.BeginTransaction();
+                _sealed.Clear();
+                using var transaction = _store.Begin();
+                (seq, hash) = transaction.Head;
+                if (seq != _seq || hash != _hash)
+                {
+                    _keys.Clear(); // another writer of the same chain appended: its keys' run_seq moved
+                }
                 foreach (var pending in batch)
                 {
                     var entry = pending.Entry;
@@ -302,7 +278,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
                     }
                     entry = entry with { Seq = ++seq, PrevHash = hash, RunSeq = runSeq };
                     entry = entry with { Hash = AuditHash.Compute(entry) };
-                    _insert!.Execute(transaction, entry); // waits here while another connection holds the write lock
+                    _sealed.Add(entry);
                     sealing.Add(pending);
                     hash = entry.Hash;
                     if (seq % _options.CheckpointEvery == 0)
@@ -310,6 +286,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
                         boundaries.Add((seq, hash));
                     }
                 }
+                transaction.Insert(_sealed); // waits here while another connection holds the write lock
                 // Claimed only now, with the write lock held: a caller whose time-out passed while the database was
                 // busy has withdrawn its entry, and that entry must not be committed.
                 if (sealing.All(p => p.TryClaim()))
@@ -319,7 +296,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
                     AuditMetrics.EntriesCommitted.Add(sealing.Count);
                     break;
                 }
-                transaction.Rollback();
+                transaction.Dispose(); // rolls back
                 _keys.Clear();
                 foreach (var pending in sealing)
                 {
@@ -332,7 +309,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is SqliteException or InvalidOperationException or IOException)
+        catch (Exception e) when (e is DbException or InvalidOperationException or IOException)
         {
             _keys.Clear(); // some of them were advanced by the rolled-back batch
             _failure = e.Message;
@@ -381,13 +358,13 @@ public sealed partial class AuditWriter : IAsyncDisposable
                 pending.Complete(why);
             }
         }
-        Interlocked.Exchange(ref _committed, NewSignal()).TrySetResult();
+        _signal.Committed(seq);
         return true;
     }
 
     private static bool IsClosing(string type) => type is AuditTypes.KeyRevoked or AuditTypes.KeyExpired;
 
-    private KeyState KeyStateOf(string keyId, SqliteTransaction transaction)
+    private KeyState KeyStateOf(string keyId, IAuditBatch batch)
     {
         if (_keys.TryGetValue(keyId, out var state))
         {
@@ -397,73 +374,14 @@ public sealed partial class AuditWriter : IAsyncDisposable
         {
             _keys.Clear(); // keys are short-lived; the store answers for the ones still in use
         }
-        var (lastRunSeq, closedBy) = SqliteAuditStore.KeyState(_connection!, transaction, keyId);
+        var (lastRunSeq, closedBy) = batch.KeyState(keyId);
         return new KeyState { LastRunSeq = lastRunSeq, ClosedBy = closedBy };
-    }
-
-    /// <summary>
-    /// On the writer's thread, between batches, after the WAL thread has copied most frames back: copies the few the
-    /// writer appended meanwhile. A PASSIVE checkpoint alone never catches a writer that keeps appending, and SQLite
-    /// starts the WAL over only once every frame is back in the database: without this step the WAL grew without
-    /// bound under steady load (2.3 GB after 30 s in bench/run.sh). The file is then reused from its start at its
-    /// high-water mark (≈ 100 MB in bench/run.sh), not truncated: truncating it (journal_size_limit) made every write
-    /// extend the file again, and p99 at one connection went from ≈ 10 ms to ≈ 40 ms.
-    /// </summary>
-    private void FinishWalCheckpoint()
-    {
-        if (!_walCaughtUp)
-        {
-            return;
-        }
-        _walCaughtUp = false;
-        PassiveCheckpoint(_connection!);
-    }
-
-    /// <summary>Copies committed WAL frames into the database file (PASSIVE: never takes the writer's lock).</summary>
-    private void CheckpointWal()
-    {
-        var wal = new FileInfo(_walPath);
-        if (!wal.Exists || wal.Length < WalCheckpointBytes || Interlocked.Exchange(ref _walCheckpointing, 1) == 1)
-        {
-            return;
-        }
-        try
-        {
-            using var connection = new SqliteConnection(_options.ConnectionString);
-            connection.Open();
-            _walCaughtUp = PassiveCheckpoint(connection);
-        }
-        catch (SqliteException e)
-        {
-            Log.WalCheckpointFailed(_logger, e);
-        }
-        finally
-        {
-            Volatile.Write(ref _walCheckpointing, 0);
-        }
-    }
-
-    /// <summary>PRAGMA wal_checkpoint(PASSIVE) on <paramref name="connection"/>; a failure is logged, never thrown.</summary>
-    private bool PassiveCheckpoint(SqliteConnection connection)
-    {
-        try
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
-            command.ExecuteNonQuery();
-            return true;
-        }
-        catch (SqliteException e)
-        {
-            Log.WalCheckpointFailed(_logger, e);
-            return false;
-        }
     }
 
     /// <summary>
     /// Checkpoints at every multiple of CheckpointEvery (seq 1000, 2000, … by default), and at the head when
     /// CheckpointInterval has passed since the last one while entries arrived, and at shutdown. Written on the writer's
-    /// own connection: another connection writing would hold the database lock against the writer.
+    /// own connection (the store's): another connection writing would hold the database lock against the writer.
     /// </summary>
     private void MaybeCheckpoint(bool force)
     {
@@ -485,14 +403,15 @@ public sealed partial class AuditWriter : IAsyncDisposable
         try
         {
             var checkpoint = Checkpoint.Sign(_signingKey, seq, hash, AuditClock.Format(now));
-            SqliteAuditStore.InsertCheckpoint(_connection!, checkpoint);
-            // An fsync here slows every write on the file system, the WAL's included, so only with Synchronous=FULL;
-            // otherwise the line is as durable as the chain under NORMAL (it survives a crash of the process).
-            CheckpointFile.Append(_options.CheckpointFile, checkpoint, flushToDisk: _options.Synchronous == "FULL");
+            _store.InsertCheckpoint(checkpoint);
+            // An fsync here slows every write on the file system, the WAL's included, so only when the chain itself
+            // is flushed to disk on every commit; otherwise the line is as durable as the chain (it survives a crash of
+            // the process).
+            CheckpointFile.Append(_options.CheckpointFile, checkpoint, flushToDisk: _options.FlushCheckpointFile);
             _lastCheckpoint = checkpoint; // the writer's thread only
             _lastCheckpointAt = now;
         }
-        catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException or CryptographicException)
+        catch (Exception e) when (e is DbException or IOException or UnauthorizedAccessException or CryptographicException)
         {
             Log.CheckpointFailed(_logger, seq, e); // the next checkpoint covers this seq too
         }
@@ -502,26 +421,14 @@ public sealed partial class AuditWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _ticker?.Dispose();
-        _walStop.Set();
-        if (_walLoop is not null)
-        {
-            await _walLoop.ConfigureAwait(false);
-        }
-        _walStop.Dispose();
         _stopping = true;
         _queue.Writer.TryComplete();
         if (_loop is not null)
         {
             await _loop.ConfigureAwait(false); // ends with a last checkpoint
         }
-        _insert?.Dispose();
-        if (_connection is not null)
-        {
-            await _connection.DisposeAsync().ConfigureAwait(false);
-        }
+        _store.Dispose();
     }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private sealed class Pending(AuditEntry entry, bool abandonable, bool durable)
     {
@@ -577,8 +484,5 @@ public sealed partial class AuditWriter : IAsyncDisposable
 
         [LoggerMessage(EventId = 5005, Level = LogLevel.Critical, Message = "Shutting down with {Count} audit entries the database refused; they are lost")]
         public static partial void LostAtShutdown(ILogger logger, int count);
-
-        [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "WAL checkpoint failed; retrying in a second")]
-        public static partial void WalCheckpointFailed(ILogger logger, Exception exception);
     }
 }

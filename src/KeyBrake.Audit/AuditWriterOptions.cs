@@ -2,8 +2,6 @@ namespace KeyBrake.Audit;
 
 public sealed record AuditWriterOptions
 {
-    public required string ConnectionString { get; init; }
-
     /// <summary><c>data/checkpoints.ndjson</c>: checkpoints also kept outside the database.</summary>
     public required string CheckpointFile { get; init; }
 
@@ -17,6 +15,9 @@ public sealed record AuditWriterOptions
 
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>SQLite <c>synchronous</c>: NORMAL (survives a process crash; WAL) or FULL (also a power loss).</summary>
-    public string Synchronous { get; init; } = "NORMAL";
+    /// <summary>
+    /// Fsync each checkpoint line: on when the store flushes every commit to disk (SQLite <c>synchronous=FULL</c>), so the
+    /// file is as durable as the chain, and no more.
+    /// </summary>
+    public bool FlushCheckpointFile { get; init; }
 }

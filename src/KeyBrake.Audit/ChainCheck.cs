@@ -1,6 +1,4 @@
 using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
-using SQLitePCL;
 
 namespace KeyBrake.Audit;
 
@@ -11,30 +9,26 @@ public static class ChainCheck
     private const long ParallelFrom = 50_000;
 
     /// <summary>
-    /// The whole chain, in two halves verified in parallel on their own connections. The second half starts from the
+    /// The whole chain, in two halves verified in parallel (each feed reads on its own connection). The second half starts from the
     /// stored hash of the first half's last entry, which the first half verifies, so every link is still checked; a
     /// break is reported exactly as one pass would (the first half's failure comes first).
     /// </summary>
-    public static VerifyResult Full(SqliteConnection connection, IReadOnlyList<Checkpoint> checkpoints, ECDsa publicKey)
+    public static VerifyResult Full(IAuditReader reader, IReadOnlyList<Checkpoint> checkpoints, ECDsa publicKey)
     {
-        var (head, _) = SqliteAuditStore.ReadHead(connection);
+        var (head, _) = reader.ReadHead();
         var mid = head / 2;
-        var midHash = head >= ParallelFrom ? SqliteAuditStore.HashAt(connection, mid) : null;
+        var midHash = head >= ParallelFrom ? reader.HashAt(mid) : null;
         if (midHash is null)
         {
             var verifier = new AuditVerifier(checkpoints, publicKey);
-            Feed(connection, 0, long.MaxValue, verifier);
+            reader.Feed(0, long.MaxValue, verifier);
             return verifier.Finish();
         }
         var early = checkpoints.Where(c => c.Seq <= mid).ToList();
         var first = new AuditVerifier(early, publicKey);
         var second = new AuditVerifier(checkpoints.Where(c => c.Seq > mid), publicKey, mid, midHash,
             lastTrustedCheckpoint: early.Count == 0 ? 0 : early.Max(c => c.Seq), trackFirstRequests: true);
-        using (var other = new SqliteConnection(connection.ConnectionString))
-        {
-            other.Open();
-            Parallel.Invoke(() => Feed(connection, 0, mid, first), () => Feed(other, mid, long.MaxValue, second));
-        }
+        Parallel.Invoke(() => reader.Feed(0, mid, first), () => reader.Feed(mid, long.MaxValue, second));
         var a = first.Finish();
         if (!a.Ok)
         {
@@ -45,7 +39,7 @@ public static class ChainCheck
         if (first.FirstRevocationBreach(second) is { } breach && (b.FirstBadSeq is null || breach.Seq < b.FirstBadSeq))
         {
             // Reported as one pass reports it: that pass stops at the breach, which it counted.
-            return new VerifyResult(false, breach.Seq, breach.Seq, SqliteAuditStore.HashAt(connection, breach.Seq)!, breach.Seq, breach.Problem);
+            return new VerifyResult(false, breach.Seq, breach.Seq, reader.HashAt(breach.Seq)!, breach.Seq, breach.Problem);
         }
         return b with { Entries = a.Entries + b.Entries };
     }
@@ -54,9 +48,9 @@ public static class ChainCheck
     /// Trusts the chain up to the last signed checkpoint it still reaches, and checks everything after it, plus any
     /// checkpoint beyond the head (a truncated tail).
     /// </summary>
-    public static VerifyResult Tail(SqliteConnection connection, IReadOnlyList<Checkpoint> checkpoints, ECDsa publicKey)
+    public static VerifyResult Tail(IAuditReader reader, IReadOnlyList<Checkpoint> checkpoints, ECDsa publicKey)
     {
-        var (headSeq, headHash) = SqliteAuditStore.ReadHead(connection);
+        var (headSeq, headHash) = reader.ReadHead();
         var sorted = checkpoints.OrderBy(c => c.Seq).ToList();
         var anchor = sorted.LastOrDefault(c => c.Seq <= headSeq);
         if (anchor is not null)
@@ -65,40 +59,15 @@ public static class ChainCheck
             {
                 return new VerifyResult(false, 0, headSeq, headHash, anchor.Seq, $"the checkpoint at seq {anchor.Seq} does not carry a valid signature");
             }
-            if (SqliteAuditStore.HashAt(connection, anchor.Seq) != anchor.Hash)
+            if (reader.HashAt(anchor.Seq) != anchor.Hash)
             {
-                var lastGood = sorted.LastOrDefault(c => c.Seq < anchor.Seq && SqliteAuditStore.HashAt(connection, c.Seq) == c.Hash)?.Seq ?? 0;
+                var lastGood = sorted.LastOrDefault(c => c.Seq < anchor.Seq && reader.HashAt(c.Seq) == c.Hash)?.Seq ?? 0;
                 return new VerifyResult(false, 0, headSeq, headHash, lastGood + 1,
                     $"seq {anchor.Seq} does not match its signed checkpoint: the chain was rewritten after seq {lastGood}");
             }
         }
         var verifier = new AuditVerifier(sorted.Where(c => c.Seq > (anchor?.Seq ?? 0)), publicKey, anchor?.Seq ?? 0, anchor?.Hash);
-        Feed(connection, anchor?.Seq ?? 0, long.MaxValue, verifier);
+        reader.Feed(anchor?.Seq ?? 0, long.MaxValue, verifier);
         return verifier.Finish();
-    }
-
-    /// <summary>Feeds the entries after <paramref name="afterSeq"/> up to <paramref name="toSeq"/> straight from SQLite's rows (no strings made).</summary>
-    private static void Feed(SqliteConnection connection, long afterSeq, long toSeq, AuditVerifier verifier)
-    {
-        var db = connection.Handle!;
-        var rc = raw.sqlite3_prepare_v2(db, $"SELECT {SqliteAuditStore.Columns} FROM audit_entries WHERE seq > ?1 AND seq <= ?2 ORDER BY seq", out sqlite3_stmt statement);
-        SqliteException.ThrowExceptionForRC(rc, db);
-        using (statement)
-        {
-            SqliteException.ThrowExceptionForRC(raw.sqlite3_bind_int64(statement, 1, afterSeq), db);
-            SqliteException.ThrowExceptionForRC(raw.sqlite3_bind_int64(statement, 2, toSeq), db);
-            while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
-            {
-                var row = new SqliteRowFields(statement);
-                if (!verifier.Add(ref row))
-                {
-                    return;
-                }
-            }
-            if (rc != raw.SQLITE_DONE)
-            {
-                SqliteException.ThrowExceptionForRC(rc, db);
-            }
-        }
     }
 }

@@ -84,7 +84,8 @@ internal static class KeyBrakeHostExtensions
         builder.Services.AddSingleton(listeners);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
-        builder.Services.AddKeyBrakeStorage();
+        builder.Services.AddHostedService<KeyBrakeStartup>(); // first: its StartingAsync runs before every other service
+        builder.Services.AddKeyBrakeStorage(builder.Configuration);
         builder.Services.AddKeyBrakeKeys();
         builder.Services.AddKeyBrakeAdmin();
         builder.Services.AddKeyBrakeDashboard();
@@ -98,12 +99,10 @@ internal static class KeyBrakeHostExtensions
 
     public static WebApplication MapKeyBrake(this WebApplication app)
     {
-        var dataDirectory = app.Services.GetRequiredService<DataDirectory>(); // validates the options
-        ListenerBinding.ThrowIfAnyUnbindable(app.Configuration); // SPEC §2: before anything is written
-        dataDirectory.Prepare();
-        app.Services.GetRequiredService<SqliteDatabase>().Migrate();
-        app.Services.GetRequiredService<AuditLog>().Start(); // checks the chain's tail; before anything writes an entry
-        app.Services.GetRequiredService<AdminBootstrap>().Run();
+        // Configuration first, every error at once (exit 2), before anything is written; the start-up work itself
+        // (data directory, migrations, audit log, bootstrap principal) is KeyBrakeStartup's, as the host starts.
+        _ = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<KeyBrakeOptions>>().Value;
+        ListenerBinding.ThrowIfAnyUnbindable(app.Configuration); // SPEC §2
 
         app.WithoutAuthenticationMiddleware();
         app.UseMiddleware<ListenerGateMiddleware>();

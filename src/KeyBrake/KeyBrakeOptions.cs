@@ -69,6 +69,12 @@ internal sealed record SecretsOptions
 
 internal sealed record StorageOptions
 {
+    public const string SqliteProvider = "Sqlite";
+    public const string PostgresProvider = "Postgres";
+
+    /// <summary>SPEC §9: <c>Sqlite</c> (one process, nothing to install); <c>Postgres</c> arrives with replicas.</summary>
+    public string Provider { get; init; } = SqliteProvider;
+
     public SqliteStorageOptions Sqlite { get; init; } = new();
 
     /// <summary>

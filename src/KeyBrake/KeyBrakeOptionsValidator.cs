@@ -56,6 +56,14 @@ internal sealed partial class KeyBrakeOptionsValidator(IConfiguration? configura
         {
             errors.Add($"KeyBrake:Secrets:Provider: '{options.Secrets.Provider}' must be Local or AzureKeyVault.");
         }
+        if (options.Storage.Provider == StorageOptions.PostgresProvider)
+        {
+            errors.Add("KeyBrake:Storage:Provider: 'Postgres' is not available in this version of KeyBrake (SPEC §9; it arrives with replicas); use Sqlite.");
+        }
+        else if (options.Storage.Provider != StorageOptions.SqliteProvider)
+        {
+            errors.Add($"KeyBrake:Storage:Provider: '{options.Storage.Provider}' must be Sqlite or Postgres.");
+        }
         if (options.Secrets.Provider == "AzureKeyVault"
             && (!Uri.TryCreate(options.Secrets.KeyVaultUri, UriKind.Absolute, out var vault) || vault.Scheme != "https"))
         {

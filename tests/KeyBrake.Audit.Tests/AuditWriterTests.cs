@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using KeyBrake.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -12,7 +13,9 @@ public sealed class AuditWriterTests : IAsyncLifetime
     private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
     private AuditWriter _writer = null!;
 
-    private string ConnectionString => $"Data Source={Path.Combine(_directory, "audit.db")};Pooling=False;Default Timeout=30";
+    private string DatabasePath => Path.Combine(_directory, "audit.db");
+
+    private string ConnectionString => $"Data Source={DatabasePath};Pooling=False;Default Timeout=30";
 
     private string CheckpointPath => Path.Combine(_directory, "checkpoints.ndjson");
 
@@ -41,13 +44,13 @@ public sealed class AuditWriterTests : IAsyncLifetime
 
         Assert.Equal(callers * each, results.Sum());
         using var connection = Open();
-        var entries = SqliteAuditStore.ReadAfter(connection, 0).ToList();
+        var entries = SqliteAuditRows.ReadAfter(connection, 0).ToList();
         Assert.Equal(Enumerable.Range(1, callers * each).Select(i => (long)i), entries.Select(e => e.Seq));
         foreach (var key in entries.GroupBy(e => e.KeyId))
         {
             Assert.Equal(Enumerable.Range(1, key.Count()).Select(i => (long?)i), key.Select(e => e.RunSeq)); // in seq order
         }
-        var result = ChainCheck.Full(connection, SqliteAuditStore.ReadCheckpoints(connection), _key);
+        var result = ChainCheck.Full(SqliteChain.Reader(DatabasePath), SqliteAuditRows.ReadCheckpoints(connection), _key);
         Assert.True(result.Ok, result.Problem);
     }
 
@@ -70,10 +73,10 @@ public sealed class AuditWriterTests : IAsyncLifetime
 
         Assert.Equal((expected, AppendResult.Committed, AppendResult.Committed, expected), (refused, response, otherKey, afterRestart));
         using var connection = Open();
-        var entries = SqliteAuditStore.ReadAfter(connection, 0).ToList();
+        var entries = SqliteAuditRows.ReadAfter(connection, 0).ToList();
         Assert.Equal([AuditTypes.ProxyRequest, closing, AuditTypes.ProxyResponse, AuditTypes.ProxyRequest], entries.Select(e => e.Type));
         Assert.Equal([1L, null, 2L, 1L], entries.Select(e => e.RunSeq)); // a withdrawn request takes no run_seq
-        Assert.True(ChainCheck.Full(connection, SqliteAuditStore.ReadCheckpoints(connection), _key).Ok);
+        Assert.True(ChainCheck.Full(SqliteChain.Reader(DatabasePath), SqliteAuditRows.ReadCheckpoints(connection), _key).Ok);
     }
 
     [Fact]
@@ -94,7 +97,7 @@ public sealed class AuditWriterTests : IAsyncLifetime
         Assert.Equal(AppendResult.Committed, await revoked);
         Assert.Equal(AppendResult.KeyRevoked, await request);
         using var connection = Open();
-        Assert.DoesNotContain(SqliteAuditStore.ReadAfter(connection, 0), e => e.Type == AuditTypes.ProxyRequest);
+        Assert.DoesNotContain(SqliteAuditRows.ReadAfter(connection, 0), e => e.Type == AuditTypes.ProxyRequest);
     }
 
     [Fact]
@@ -116,7 +119,7 @@ public sealed class AuditWriterTests : IAsyncLifetime
         {
             await Task.Delay(100);
             var seq = WalCheckpointSequence(wal);
-            if (first is null && new FileInfo(wal).Length > AuditWriter.WalCheckpointBytes)
+            if (first is null && new FileInfo(wal).Length > SqliteAuditChainStore.WalCheckpointBytes)
             {
                 first = seq;
             }
@@ -148,7 +151,7 @@ public sealed class AuditWriterTests : IAsyncLifetime
         await _writer.FlushAsync(CancellationToken.None);
 
         using var connection = Open();
-        Assert.Equal(500, SqliteAuditStore.ReadAfter(connection, 0).Count());
+        Assert.Equal(500, SqliteAuditRows.ReadAfter(connection, 0).Count());
     }
 
     [Fact]
@@ -165,11 +168,11 @@ public sealed class AuditWriterTests : IAsyncLifetime
         await _writer.DisposeAsync();
 
         using var connection = Open();
-        var stored = SqliteAuditStore.ReadCheckpoints(connection);
+        var stored = SqliteAuditRows.ReadCheckpoints(connection);
         Assert.Equal([100L, 200, 300, 350], stored.Select(c => c.Seq));
         Assert.Equal(stored, CheckpointFile.Read(CheckpointPath));
         Assert.All(stored, c => Assert.True(c.IsSignedBy(_key)));
-        Assert.All(stored, c => Assert.Equal(SqliteAuditStore.HashAt(connection, c.Seq), c.Hash));
+        Assert.All(stored, c => Assert.Equal(SqliteAuditRows.HashAt(connection, c.Seq), c.Hash));
     }
 
     [Fact]
@@ -187,7 +190,7 @@ public sealed class AuditWriterTests : IAsyncLifetime
         Assert.False(admin);   // not yet written when its caller gave up...
         Assert.Contains("disk I/O error", failing, StringComparison.Ordinal);
         using var connection = Open();
-        var entry = Assert.Single(SqliteAuditStore.ReadAfter(connection, 0)); // ...but written once the database accepts
+        var entry = Assert.Single(SqliteAuditRows.ReadAfter(connection, 0)); // ...but written once the database accepts
         Assert.Equal((1L, AuditTypes.KeyRevoked), (entry.Seq, entry.Type));
         Assert.Null(_writer.Failure);
     }
@@ -205,7 +208,7 @@ public sealed class AuditWriterTests : IAsyncLifetime
 
         Assert.True(await _writer.AppendDurableAsync(Entry("key_1") with { RequestId = "req_after" }, Long, abandonable: true, CancellationToken.None));
         using var connection = Open();
-        var entry = Assert.Single(SqliteAuditStore.ReadAfter(connection, 0));
+        var entry = Assert.Single(SqliteAuditRows.ReadAfter(connection, 0));
         Assert.Equal(("req_after", 1L, 1L), (entry.RequestId, entry.Seq, entry.RunSeq));
     }
 
@@ -229,7 +232,7 @@ public sealed class AuditWriterTests : IAsyncLifetime
 
         Assert.Contains("full", refused.Message, StringComparison.Ordinal);
         using var connection = Open();
-        Assert.Equal(3, SqliteAuditStore.ReadAfter(connection, 0).Count()); // all accepted entries, none of the refused
+        Assert.Equal(3, SqliteAuditRows.ReadAfter(connection, 0).Count()); // all accepted entries, none of the refused
     }
 
     [Fact]
@@ -276,13 +279,12 @@ public sealed class AuditWriterTests : IAsyncLifetime
         Directory.Delete(_directory, recursive: true);
     }
 
-    private AuditWriter NewWriter(long checkpointEvery = 1000, int queueCapacity = 1024) => new(new AuditWriterOptions
+    private AuditWriter NewWriter(long checkpointEvery = 1000, int queueCapacity = 1024) => SqliteChain.Writer(new AuditWriterOptions
     {
-        ConnectionString = ConnectionString,
         CheckpointFile = CheckpointPath,
         CheckpointEvery = checkpointEvery,
         QueueCapacity = queueCapacity,
-    }, _key, TimeProvider.System, NullLogger.Instance);
+    }, DatabasePath, _key);
 
     private static AuditEntry Entry(string? keyId, string type = AuditTypes.ProxyRequest) => new()
     {

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using KeyBrake.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -14,7 +15,9 @@ public sealed class ChainCheckTests(ChainCheckTests.Chain chain) : IClassFixture
     private readonly string _directory = chain.CopyToNewDirectory();
     private readonly ECDsa _key = chain.Key;
 
-    private string ConnectionString => $"Data Source={Path.Combine(_directory, "audit.db")};Pooling=False";
+    private string DatabasePath => Path.Combine(_directory, "audit.db");
+
+    private string ConnectionString => $"Data Source={DatabasePath};Pooling=False";
 
     [Theory]
     [InlineData(null)]
@@ -33,11 +36,11 @@ public sealed class ChainCheckTests(ChainCheckTests.Chain chain) : IClassFixture
         {
             Execute(connection, "DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete; " + tamper);
         }
-        var checkpoints = SqliteAuditStore.ReadCheckpoints(connection);
+        var checkpoints = SqliteAuditRows.ReadCheckpoints(connection);
 
-        var parallel = ChainCheck.Full(connection, checkpoints, _key);
+        var parallel = ChainCheck.Full(SqliteChain.Reader(DatabasePath), checkpoints, _key);
         var onePass = new AuditVerifier(checkpoints, _key);
-        foreach (var entry in SqliteAuditStore.ReadAfter(connection, 0))
+        foreach (var entry in SqliteAuditRows.ReadAfter(connection, 0))
         {
             if (!onePass.Add(entry))
             {
@@ -55,8 +58,8 @@ public sealed class ChainCheckTests(ChainCheckTests.Chain chain) : IClassFixture
     {
         using var connection = new SqliteConnection(ConnectionString);
         connection.Open();
-        var entries = SqliteAuditStore.ReadAfter(connection, 0).ToList();
-        var before = SqliteAuditStore.ReadCheckpoints(connection);
+        var entries = SqliteAuditRows.ReadAfter(connection, 0).ToList();
+        var before = SqliteAuditRows.ReadCheckpoints(connection);
         // Rewrite from the first checkpoint past the seam: the last one that still matches is in the first half.
         var from = before.First(c => c.Seq > Count / 2).Seq;
         var rewritten = TestChain.Relink(entries.Select(e => e.Seq == from ? e with { Path = "/v1/refunds" } : e));
@@ -76,10 +79,10 @@ public sealed class ChainCheckTests(ChainCheckTests.Chain chain) : IClassFixture
             transaction.Commit();
         }
 
-        var checkpoints = SqliteAuditStore.ReadCheckpoints(connection);
+        var checkpoints = SqliteAuditRows.ReadCheckpoints(connection);
         var lastMatching = checkpoints.Where(c => c.Seq < from).Max(c => c.Seq);
 
-        var result = ChainCheck.Full(connection, checkpoints, _key);
+        var result = ChainCheck.Full(SqliteChain.Reader(DatabasePath), checkpoints, _key);
 
         Assert.True(lastMatching <= Count / 2);
         Assert.Equal(lastMatching + 1, result.FirstBadSeq);
@@ -101,9 +104,9 @@ public sealed class ChainCheckTests(ChainCheckTests.Chain chain) : IClassFixture
         {
             using var connection = new SqliteConnection($"Data Source={Path.Combine(directory, "audit.db")};Pooling=False");
             connection.Open();
-            SqliteAuditStore.EnsureSchema(connection);
+            SqliteAuditRows.EnsureSchema(connection);
             using (var transaction = connection.BeginTransaction())
-            using (var insert = new AuditInsertCommand(connection))
+            using (var insert = new SqliteAuditInsert(connection))
             {
                 foreach (var entry in chain)
                 {
@@ -112,7 +115,7 @@ public sealed class ChainCheckTests(ChainCheckTests.Chain chain) : IClassFixture
                 transaction.Commit();
             }
 
-            var parallel = ChainCheck.Full(connection, [], _key);
+            var parallel = ChainCheck.Full(SqliteChain.Reader(Path.Combine(directory, "audit.db")), [], _key);
             var onePass = new AuditVerifier([], _key);
             foreach (var entry in chain)
             {
@@ -148,12 +151,11 @@ public sealed class ChainCheckTests(ChainCheckTests.Chain chain) : IClassFixture
 
         public async Task InitializeAsync()
         {
-            await using var writer = new AuditWriter(new AuditWriterOptions
+            await using var writer = SqliteChain.Writer(new AuditWriterOptions
             {
-                ConnectionString = $"Data Source={Path.Combine(_directory, "audit.db")};Pooling=False",
                 CheckpointFile = Path.Combine(_directory, "checkpoints.ndjson"),
                 CheckpointEvery = 7_000,
-            }, Key, TimeProvider.System, NullLogger.Instance);
+            }, Path.Combine(_directory, "audit.db"), Key);
             writer.Start();
             for (var i = 0; i < Count; i++)
             {

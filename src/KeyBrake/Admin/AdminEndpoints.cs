@@ -19,7 +19,7 @@ internal static partial class AdminEndpoints
     {
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).AdminListenerOnly();
         // Not ready while proxied calls would be refused: database down, audit commits failing, or a broken chain.
-        app.MapGet("/readyz", (SqliteDatabase database, AuditLog audit) =>
+        app.MapGet("/readyz", (IStoreEngine database, AuditLog audit) =>
         {
             var problem = !database.IsReachable() ? "database unreachable"
                 : audit.ProxyBlocked ?? (audit.Writer.Failure is { } failure ? "audit commits failing: " + failure : null);

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using KeyBrake.Admin;
 using KeyBrake.Proxy;
-using KeyBrake.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace KeyBrake.Audit;
@@ -37,7 +36,7 @@ internal static class AuditEndpoints
         return app;
     }
 
-    private static async Task<IResult> QueryAsync(HttpContext context, SqliteDatabase database)
+    private static async Task<IResult> QueryAsync(HttpContext context, IAuditReader reader)
     {
         var errors = new List<FieldError>();
         var query = AuditQuery.Parse(context.Request.Query, QueryParameters, errors);
@@ -45,8 +44,7 @@ internal static class AuditEndpoints
         {
             return KeyBrakeError.InvalidRequest(errors);
         }
-        await using var connection = await database.OpenAsync(context.RequestAborted);
-        var entries = query.Run(connection, query.Limit);
+        var entries = await reader.QueryAsync(query.Filter, query.Limit, context.RequestAborted);
         var json = new StringBuilder("{\"entries\":[");
         for (var i = 0; i < entries.Count; i++)
         {
@@ -59,10 +57,10 @@ internal static class AuditEndpoints
     }
 
     /// <summary>
-    /// Server-Sent Events. Each client reads the database from its own cursor and sleeps until the writer commits
-    /// something new, so a slow or vanished client only ever delays itself, never the writer or other clients.
+    /// Server-Sent Events. Each client reads the store from its own cursor and sleeps until the commit signal says
+    /// something new is committed, so a slow or vanished client only ever delays itself, never the writer or other clients.
     /// </summary>
-    private static async Task StreamAsync(HttpContext context, SqliteDatabase database, AuditLog log, TimeProvider time, IHostApplicationLifetime lifetime)
+    private static async Task StreamAsync(HttpContext context, IAuditReader reader, IAuditCommitSignal commits, TimeProvider time, IHostApplicationLifetime lifetime)
     {
         var errors = new List<FieldError>();
         var query = AuditQuery.Parse(context.Request.Query, StreamParameters, errors);
@@ -84,7 +82,7 @@ internal static class AuditEndpoints
             return;
         }
         // Replay from Last-Event-ID or after_seq; with neither, follow from now.
-        var cursor = lastEventId ?? (context.Request.Query.ContainsKey("after_seq") ? query.AfterSeq : log.Writer.HeadSeq);
+        var cursor = lastEventId ?? (context.Request.Query.ContainsKey("after_seq") ? query.Filter.AfterSeq : commits.HeadSeq);
         var response = context.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-store";
@@ -94,14 +92,13 @@ internal static class AuditEndpoints
         // Ends when the client goes away or the host stops (a live tail must not hold up a graceful shutdown).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         var aborted = stop.Token;
-        await using var connection = await database.OpenAsync(aborted);
         var text = new StringBuilder();
         try
         {
             while (!aborted.IsCancellationRequested)
             {
-                var head = log.Writer.HeadSeq; // everything up to here is committed, so the query below sees it
-                var entries = (query with { AfterSeq = cursor }).Run(connection, StreamBatch);
+                var head = commits.HeadSeq; // everything up to here is committed, so the query below sees it
+                var entries = await reader.QueryAsync(query.Filter with { AfterSeq = cursor }, StreamBatch, aborted);
                 if (entries.Count > 0)
                 {
                     text.Clear();
@@ -121,7 +118,7 @@ internal static class AuditEndpoints
                 cursor = Math.Max(cursor, head);
                 try
                 {
-                    await log.Writer.WaitForCommitAfterAsync(cursor, aborted).WaitAsync(KeepAlive, time, aborted);
+                    await commits.WaitForCommitAfterAsync(cursor, aborted).WaitAsync(KeepAlive, time, aborted);
                 }
                 catch (TimeoutException)
                 {
@@ -136,7 +133,7 @@ internal static class AuditEndpoints
         }
     }
 
-    private static async Task ExportAsync(HttpContext context, SqliteDatabase database, TimeProvider time)
+    private static async Task ExportAsync(HttpContext context, IAuditReader reader, TimeProvider time)
     {
         var errors = new List<FieldError>();
         var query = AuditQuery.Parse(context.Request.Query, ExportParameters, errors);
@@ -161,17 +158,13 @@ internal static class AuditEndpoints
             $"attachment; filename=\"keybrake-audit-{time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}.{format}\"";
         response.Headers.CacheControl = "no-store";
 
-        await using var connection = await database.OpenAsync(context.RequestAborted);
-        using var command = query.ToCommand(connection, limit: null);
-        using var reader = command.ExecuteReader();
         var chunk = new StringBuilder(64 * 1024);
         if (csv)
         {
             chunk.Append(AuditCsv.Header).Append("\r\n");
         }
-        while (reader.Read())
+        await foreach (var entry in reader.ExportAsync(query.Filter, context.RequestAborted))
         {
-            var entry = SqliteAuditStore.Read(reader);
             if (csv)
             {
                 AuditCsv.AppendRow(chunk, entry);

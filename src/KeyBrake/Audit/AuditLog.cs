@@ -13,7 +13,9 @@ namespace KeyBrake.Audit;
 /// </summary>
 internal sealed partial class AuditLog(
     IOptions<KeyBrakeOptions> options,
-    SqliteDatabase database,
+    IAuditChainStore chainStore,
+    IAuditReader reader,
+    InProcessCommitSignal commits,
     DataDirectory dataDirectory,
     StoreFreeSpace freeSpace,
     ISecretStore secrets,
@@ -62,28 +64,26 @@ internal sealed partial class AuditLog(
     /// <summary>Verifies the whole chain against the signed checkpoints (<c>GET /v1/audit/verify</c>, the dashboard).</summary>
     public VerifyResult VerifyNow()
     {
-        using var connection = database.Open();
-        var result = ChainCheck.Full(connection, Writer.AllCheckpoints(), SigningKey);
+        var result = ChainCheck.Full(reader, Writer.AllCheckpoints(), SigningKey);
         (LastVerify, LastVerifiedAt) = (result, time.GetUtcNow());
         return result;
     }
 
     public string Now() => AuditClock.Format(time.GetUtcNow());
 
-    /// <summary>Called once by <c>MapKeyBrake</c>, after the migrations and before anything can write an entry.</summary>
+    /// <summary>Called once at start-up (<see cref="KeyBrakeStartup"/>), after the migrations and before anything can write an entry.</summary>
     public void Start()
     {
         SigningKey = SigningKeys.Load(LoadSigningKeyPem());
         _writer = new AuditWriter(new AuditWriterOptions
         {
-            ConnectionString = database.ConnectionString,
             CheckpointFile = CheckpointFilePath,
             QueueCapacity = _options.QueueCapacity,
             MaxBatch = _options.MaxBatch,
             CheckpointEvery = _options.CheckpointEvery,
             CheckpointInterval = Duration.ParseConfig(_options.CheckpointInterval),
-            Synchronous = _options.Synchronous,
-        }, SigningKey, time, loggers.CreateLogger<AuditWriter>());
+            FlushCheckpointFile = _options.Synchronous == "FULL",
+        }, chainStore, reader, SigningKey, time, loggers.CreateLogger<AuditWriter>(), commits);
         var writer = _writer;
         Telemetry.KeyBrakeMetrics.ObserveAuditQueue(() => writer.QueueDepth);
         var check = _writer.Start();

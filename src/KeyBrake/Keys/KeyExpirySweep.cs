@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Dapper;
 using KeyBrake.Audit;
 using KeyBrake.Storage;
 
@@ -11,7 +10,7 @@ namespace KeyBrake.Keys;
 /// one), and the chain is asked first for a key whose record was lost between the entry's commit and the store's.
 /// </summary>
 internal sealed partial class KeyExpirySweep(
-    IKeyStore store, RefusedKeys refused, AuditLog audit, SqliteDatabase database, TimeProvider time, ILogger<KeyExpirySweep> logger) : BackgroundService
+    IKeyStore store, RefusedKeys refused, AuditLog audit, IAuditReader reader, TimeProvider time, ILogger<KeyExpirySweep> logger) : BackgroundService
 {
     /// <summary>Half the promised minute: an expiry waits at most this long, plus the sweep itself.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
@@ -79,10 +78,8 @@ internal sealed partial class KeyExpirySweep(
 
     private async Task<bool> InChainAsync(string keyId, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "SELECT 1 FROM audit_entries WHERE key_id = @keyId AND type = @type LIMIT 1",
-            new { keyId, type = AuditTypes.KeyExpired }, cancellationToken: cancellationToken)) is not null;
+        var found = await reader.QueryAsync(new AuditFilter { KeyId = keyId, Type = AuditTypes.KeyExpired }, 1, cancellationToken);
+        return found.Count > 0;
     }
 
     private static partial class Log

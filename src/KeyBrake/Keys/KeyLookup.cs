@@ -4,18 +4,29 @@ namespace KeyBrake.Keys;
 
 /// <summary>
 /// Token-hash → key, cached in memory for the proxy's hot path, with exact invalidation: every change to a key
-/// (revoke, patch) calls <see cref="Invalidate"/> after the store has committed it. A load that raced with an
+/// (revoke, patch) reaches <see cref="Invalidate"/> through the <see cref="IKeyChangeFeed"/> after the store has
+/// committed it. A load that raced with an
 /// invalidation is returned to its caller (which started before the change returned) but never cached, so the
 /// very next request after a revoke reads the store. Every key returned, cached or loaded, passes through
 /// <see cref="RefusedKeys"/> first: a revocation applies here before the store has it (SPEC §3).
 /// </summary>
-internal sealed class KeyLookup(IKeyStore store, RefusedKeys refused)
+internal sealed class KeyLookup : IDisposable
 {
     private const int MaxEntries = 100_000;
 
     private readonly ConcurrentDictionary<string, VaultKey> _byTokenHash = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private long _generation;
+    private readonly IKeyStore _store;
+    private readonly RefusedKeys _refused;
+    private readonly IDisposable _subscription;
+
+    public KeyLookup(IKeyStore store, RefusedKeys refused, IKeyChangeFeed changes)
+    {
+        _store = store;
+        _refused = refused;
+        _subscription = changes.Subscribe(change => Invalidate(change.TokenHash));
+    }
 
     public bool TryGetCached(string tokenHash, out VaultKey? key) => _byTokenHash.TryGetValue(tokenHash, out key);
 
@@ -23,10 +34,10 @@ internal sealed class KeyLookup(IKeyStore store, RefusedKeys refused)
     {
         if (_byTokenHash.TryGetValue(tokenHash, out var cached))
         {
-            return refused.Apply(cached);
+            return _refused.Apply(cached);
         }
         var generation = Volatile.Read(ref _generation);
-        var loaded = await store.FindByTokenHashAsync(tokenHash, cancellationToken);
+        var loaded = await _store.FindByTokenHashAsync(tokenHash, cancellationToken);
         if (loaded is not null)
         {
             lock (_gate)
@@ -41,7 +52,7 @@ internal sealed class KeyLookup(IKeyStore store, RefusedKeys refused)
                 }
             }
         }
-        return loaded is null ? null : refused.Apply(loaded);
+        return loaded is null ? null : _refused.Apply(loaded);
     }
 
     public void Invalidate(string tokenHash)
@@ -52,4 +63,6 @@ internal sealed class KeyLookup(IKeyStore store, RefusedKeys refused)
             _byTokenHash.TryRemove(tokenHash, out _);
         }
     }
+
+    public void Dispose() => _subscription.Dispose();
 }

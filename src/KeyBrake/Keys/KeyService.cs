@@ -9,7 +9,7 @@ namespace KeyBrake.Keys;
 /// <summary>Issues, changes and revokes vault keys; every change invalidates the proxy's cached copy.</summary>
 internal sealed partial class KeyService(
     IKeyStore store,
-    KeyLookup lookup,
+    IKeyChangeFeed changes,
     RefusedKeys refused,
     RevocationWriter revocations,
     AuditLog audit,
@@ -88,7 +88,7 @@ internal sealed partial class KeyService(
         {
             return null;
         }
-        lookup.Invalidate(current.TokenHash);
+        changes.Publish(new KeyChange(current.Id, current.TokenHash));
         Log.KeyUpdated(logger, current.Id, actor);
         await RecordAsync(AdminEntries.KeyUpdated(current, updated, patch, actor, Timestamps.ToText(time.GetUtcNow())), "the policy change applies");
         return updated;

@@ -9,13 +9,13 @@ namespace KeyBrake.Keys;
 /// <summary>
 /// SPEC §3: revocation never fails because of the store. <see cref="Submit"/> refuses the key in this process at once
 /// (<see cref="RefusedKeys"/>), then this one loop writes the revocation to the store, retrying a busy, locked or full
-/// store until it accepts; only then come the cache invalidation and the <c>key.revoked</c> entries (which wait for
+/// store until it accepts; only then come the key change (caches drop the key) and the <c>key.revoked</c> entries (which wait for
 /// the audit log on their own, never holding back the next revocation). The admin call waits for durability only
 /// briefly (<see cref="DurableWithin"/>) and otherwise answers 503 <c>revocation_pending</c>: the key stays refused.
 /// </summary>
 internal sealed partial class RevocationWriter(
     IKeyStore store,
-    KeyLookup lookup,
+    IKeyChangeFeed changes,
     RefusedKeys refused,
     AuditLog audit,
     TimeProvider time,
@@ -105,7 +105,7 @@ internal sealed partial class RevocationWriter(
         var revocation = pending.Revocation;
         foreach (var key in revoked)
         {
-            lookup.Invalidate(key.TokenHash);
+            changes.Publish(new KeyChange(key.Id, key.TokenHash));
             Log.KeyRevoked(logger, key.Id, key.Label, revocation.By);
         }
         refused.Settle(revocation, revoked, _maxTtl);

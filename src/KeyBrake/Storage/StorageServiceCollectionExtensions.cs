@@ -1,18 +1,28 @@
-using KeyBrake.Admin;
-using KeyBrake.Keys;
+using KeyBrake.Storage.Sqlite;
+using Microsoft.Extensions.Options;
 
 namespace KeyBrake.Storage;
 
 internal static class StorageServiceCollectionExtensions
 {
-    /// <summary>The SQLite store; a PostgreSQL store for several replicas will register the same interfaces.</summary>
-    public static IServiceCollection AddKeyBrakeStorage(this IServiceCollection services)
+    /// <summary>
+    /// The store's engine, chosen by <c>KeyBrake:Storage:Provider</c> (SPEC §9). Everything else in the host sees its
+    /// ports only (<see cref="IStoreEngine"/>, the key, principal and audit stores). An unknown provider registers
+    /// nothing: the options validator reports it, with every other error, before anything asks for the store.
+    /// </summary>
+    public static IServiceCollection AddKeyBrakeStorage(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<DataDirectory>();
         services.AddSingleton<StoreFreeSpace>();
-        services.AddSingleton<SqliteDatabase>();
-        services.AddSingleton<IKeyStore, SqliteKeyStore>();
-        services.AddSingleton<IPrincipalStore, SqlitePrincipalStore>();
+        var provider = configuration[$"{KeyBrakeOptions.Section}:Storage:Provider"] ?? StorageOptions.SqliteProvider;
+        if (provider == StorageOptions.SqliteProvider)
+        {
+            services.AddKeyBrakeSqliteStorage(sp => new SqliteStoreOptions
+            {
+                Path = sp.GetRequiredService<DataDirectory>().DatabasePath,
+                Synchronous = sp.GetRequiredService<IOptions<KeyBrakeOptions>>().Value.Audit.Synchronous,
+            });
+        }
         return services;
     }
 }

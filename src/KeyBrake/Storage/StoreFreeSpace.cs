@@ -13,38 +13,37 @@ internal sealed partial class StoreFreeSpace : IDisposable
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
 
     private readonly long _minFreeBytes;
-    private readonly string _directory;
     private readonly ILogger<StoreFreeSpace> _logger;
     private readonly ITimer? _timer;
     private string? _problem;
 
-    public StoreFreeSpace(IOptions<KeyBrakeOptions> options, DataDirectory dataDirectory, TimeProvider time, ILogger<StoreFreeSpace> logger)
+    public StoreFreeSpace(IOptions<KeyBrakeOptions> options, IStoreEngine store, TimeProvider time, ILogger<StoreFreeSpace> logger)
     {
         _minFreeBytes = options.Value.Storage.MinFreeBytes;
-        _directory = Path.GetDirectoryName(dataDirectory.DatabasePath)!;
+        var directory = store.LocalDirectory;
         _logger = logger;
-        if (_minFreeBytes > 0) // 0 turns the check off
+        if (_minFreeBytes > 0 && directory is not null) // 0 turns the check off; a database server keeps its own floor
         {
-            Refresh();
-            _timer = time.CreateTimer(_ => Refresh(), null, Period, Period);
+            Refresh(directory);
+            _timer = time.CreateTimer(_ => Refresh(directory), null, Period, Period);
         }
     }
 
     /// <summary>Null while there is room; otherwise why proxied calls are refused. At most about a second old.</summary>
     public string? Problem => Volatile.Read(ref _problem);
 
-    private void Refresh()
+    private void Refresh(string directory)
     {
         string? problem;
         try
         {
-            var free = new DriveInfo(_directory).AvailableFreeSpace;
+            var free = new DriveInfo(directory).AvailableFreeSpace;
             problem = free >= _minFreeBytes ? null : string.Create(CultureInfo.InvariantCulture,
-                $"{free} bytes free where the store writes ({_directory}), below KeyBrake:Storage:MinFreeBytes ({_minFreeBytes})");
+                $"{free} bytes free where the store writes ({directory}), below KeyBrake:Storage:MinFreeBytes ({_minFreeBytes})");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            problem = $"the free space where the store writes ({_directory}) cannot be read: {e.Message}"; // fail closed
+            problem = $"the free space where the store writes ({directory}) cannot be read: {e.Message}"; // fail closed
         }
         var before = Interlocked.Exchange(ref _problem, problem);
         if (problem is not null && before is null)
@@ -53,7 +52,7 @@ internal sealed partial class StoreFreeSpace : IDisposable
         }
         else if (problem is null && before is not null)
         {
-            Log.Recovered(_logger, _directory);
+            Log.Recovered(_logger, directory);
         }
     }
 

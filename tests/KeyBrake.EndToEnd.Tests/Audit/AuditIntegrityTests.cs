@@ -182,7 +182,7 @@ public sealed class AuditIntegrityTests : IAsyncLifetime
         Tamper(sql);
         using var connection = new SqliteConnection($"Data Source={Path.Combine(_data, "data", "keybrake.db")};Pooling=False");
         connection.Open();
-        var entries = KeyBrake.Audit.SqliteAuditStore.ReadAfter(connection, 0).ToList();
+        var entries = KeyBrake.Storage.Sqlite.SqliteAuditRows.ReadAfter(connection, 0).ToList();
         var prev = KeyBrake.Audit.AuditHash.Genesis;
         foreach (var original in entries)
         {

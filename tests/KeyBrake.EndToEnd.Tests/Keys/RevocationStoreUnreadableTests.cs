@@ -28,8 +28,8 @@ public sealed class RevocationStoreUnreadableTests : IAsyncLifetime
         _vendor = await FakeVendor.StartAsync();
         _host = await KeyBrakeHost.StartAsync(_vendor, services: s =>
         {
-            s.AddSingleton<SqliteKeyStore>();
-            s.AddSingleton<IKeyStore>(sp => _store = new FailingStore(sp.GetRequiredService<SqliteKeyStore>()));
+            s.AddSingleton<KeyBrake.Storage.Sqlite.SqliteKeyStore>();
+            s.AddSingleton<IKeyStore>(sp => _store = new FailingStore(sp.GetRequiredService<KeyBrake.Storage.Sqlite.SqliteKeyStore>()));
         });
     }
 

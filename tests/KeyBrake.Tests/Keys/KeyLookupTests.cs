@@ -9,7 +9,7 @@ public sealed class KeyLookupTests
     public async Task FindAsync_LoadThatRacedARevoke_IsReturnedButNeverCached()
     {
         var store = new GatedStore(Key("active"));
-        var lookup = new KeyLookup(store, new RefusedKeys(TimeProvider.System));
+        var lookup = new KeyLookup(store, new RefusedKeys(TimeProvider.System), new InProcessKeyChangeFeed());
 
         var inFlight = lookup.FindAsync("hash", CancellationToken.None).AsTask(); // reads the store: still active
         await store.Reading.Task;
@@ -27,7 +27,7 @@ public sealed class KeyLookupTests
     {
         var store = new GatedStore(Key("active"));
         store.Release.SetResult();
-        var lookup = new KeyLookup(store, new RefusedKeys(TimeProvider.System));
+        var lookup = new KeyLookup(store, new RefusedKeys(TimeProvider.System), new InProcessKeyChangeFeed());
 
         await lookup.FindAsync("hash", CancellationToken.None);
         await lookup.FindAsync("hash", CancellationToken.None);
@@ -43,7 +43,7 @@ public sealed class KeyLookupTests
     {
         var store = new GatedStore(Key("v0"));
         store.Release.SetResult();
-        var lookup = new KeyLookup(store, new RefusedKeys(TimeProvider.System));
+        var lookup = new KeyLookup(store, new RefusedKeys(TimeProvider.System), new InProcessKeyChangeFeed());
         using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
 
         var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>

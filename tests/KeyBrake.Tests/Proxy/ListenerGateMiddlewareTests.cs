@@ -33,7 +33,7 @@ public sealed class ListenerGateMiddlewareTests
         };
         _gate = new ListenerGateMiddleware(
             context => { _passed = context; return Task.CompletedTask; },
-            ListenerMap.FromConfiguration(Configuration), new KeyLookup(new OneKeyStore(Key), new RefusedKeys(TimeProvider.System)), _audit,
+            ListenerMap.FromConfiguration(Configuration), new KeyLookup(new OneKeyStore(Key), new RefusedKeys(TimeProvider.System), new InProcessKeyChangeFeed()), _audit,
             new KeyBrake.Telemetry.AnonymousRefusals(TimeProvider.System, NullLogger<KeyBrake.Telemetry.AnonymousRefusals>.Instance),
             Options.Create(options), TimeProvider.System, NullLogger<ListenerGateMiddleware>.Instance);
     }

@@ -31,8 +31,7 @@ public sealed class AuditModel : DashboardPage
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();
         }
-        await using var connection = await Service<SqliteDatabase>().OpenAsync(HttpContext.RequestAborted);
-        Entries.AddRange(query.Run(connection, query.Limit + 1));
+        Entries.AddRange(await Service<IAuditReader>().QueryAsync(query.Filter, query.Limit + 1, HttpContext.RequestAborted));
         if (Entries.Count > query.Limit)
         {
             Entries.RemoveAt(Entries.Count - 1);

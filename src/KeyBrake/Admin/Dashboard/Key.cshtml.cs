@@ -28,8 +28,7 @@ public sealed class KeyModel : DashboardPage
         Key = await ViewAsync(key);
         if (IsAuditor)
         {
-            await using var connection = await Service<SqliteDatabase>().OpenAsync(HttpContext.RequestAborted);
-            History.AddRange(new AuditQuery { KeyId = id, TypePrefix = "key." }.Run(connection, MaxHistory));
+            History.AddRange(await Service<IAuditReader>().QueryAsync(new AuditFilter { KeyId = id, TypePrefix = "key." }, MaxHistory, HttpContext.RequestAborted));
         }
         return Page();
     }

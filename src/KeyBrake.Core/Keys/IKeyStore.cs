@@ -1,7 +1,7 @@
 namespace KeyBrake.Keys;
 
 /// <summary>Vault key persistence. SQLite today; a PostgreSQL store for several replicas implements the same.</summary>
-internal interface IKeyStore
+public interface IKeyStore
 {
     Task InsertAsync(VaultKey key, CancellationToken cancellationToken);
 
@@ -16,7 +16,7 @@ internal interface IKeyStore
 
     /// <summary>
     /// Revokes the keys that are not revoked yet and returns them as revoked; by prefix, only keys created at or before
-    /// <see cref="KeyRevocation.At"/>. Fails fast (about a second) on a busy store: <see cref="RevocationWriter"/> retries.
+    /// <see cref="KeyRevocation.At"/>. Fails fast (about a second) on a busy store: the host's revocation writer retries.
     /// </summary>
     Task<IReadOnlyList<VaultKey>> RevokeAsync(KeyRevocation revocation, CancellationToken cancellationToken);
 
@@ -26,8 +26,3 @@ internal interface IKeyStore
     /// <summary>Records that the key's <c>key.expired</c> entry is in the chain (the sweep never writes it again).</summary>
     Task MarkExpiryRecordedAsync(string id, DateTimeOffset at, CancellationToken cancellationToken);
 }
-
-internal sealed record KeyQuery(KeyStatus? Status, string? Vendor, string? LabelPrefix, int Limit);
-
-/// <summary>Either one key (<see cref="Id"/>) or every key whose label starts with <see cref="LabelPrefix"/>.</summary>
-internal sealed record KeyRevocation(string? Id, string? LabelPrefix, DateTimeOffset At, string By, string? Reason);

@@ -1,7 +1,7 @@
-namespace KeyBrake.Storage;
+namespace KeyBrake.Storage.Sqlite;
 
 /// <summary>Numbered, append-only. Never edit a migration that has shipped; add the next number.</summary>
-internal static class Migrations
+internal static class SqliteMigrations
 {
     public static readonly IReadOnlyList<(long Version, string Sql)> All =
     [
@@ -32,7 +32,7 @@ internal static class Migrations
             );
             CREATE INDEX ix_vault_keys_label ON vault_keys (label);
             """),
-        (2, Audit.AuditSchema.V1),
+        (2, SqliteAuditSchema.V1),
         // SPEC v2 §3: stripe_accounts (a JSON array of acct_… ids, [] = none), and the key.expired sweep's record of
         // the keys whose key.expired it wrote (so a restart never writes one twice). Keys that expired before this
         // migration predate the sweep: marked as done, rather than given a key.expired long after the fact.

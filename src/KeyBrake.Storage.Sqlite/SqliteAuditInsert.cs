@@ -1,23 +1,24 @@
 using Microsoft.Data.Sqlite;
+using KeyBrake.Audit;
 using SQLitePCL;
 
-namespace KeyBrake.Audit;
+namespace KeyBrake.Storage.Sqlite;
 
 /// <summary>
 /// The writer's INSERT, prepared once per connection and rebound per entry. Bound through SQLitePCL directly: a
 /// SqliteCommand allocates a parameter binder per parameter per execution and boxes every integer (21 per entry,
 /// two entries per proxied call; measured by bench/run.sh), which is most of what the audit log allocates.
 /// </summary>
-internal sealed class AuditInsertCommand : IDisposable
+internal sealed class SqliteAuditInsert : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly sqlite3_stmt _statement;
 
-    public AuditInsertCommand(SqliteConnection connection)
+    public SqliteAuditInsert(SqliteConnection connection)
     {
         _connection = connection;
-        var names = SqliteAuditStore.Columns.Split(", ");
-        var sql = $"INSERT INTO audit_entries ({SqliteAuditStore.Columns}) VALUES ({string.Join(", ", names.Select(n => "$" + n))})";
+        var names = Fields.Names.Split(", ");
+        var sql = $"INSERT INTO audit_entries ({Fields.Names}) VALUES ({string.Join(", ", names.Select(n => "$" + n))})";
         var rc = raw.sqlite3_prepare_v2(connection.Handle, sql, out _statement);
         SqliteException.ThrowExceptionForRC(rc, connection.Handle);
     }

@@ -6,7 +6,7 @@ namespace KeyBrake.Policy;
 /// A <c>%</c> or backslash anywhere fails, so no encoding can smuggle a segment past the allowlist. No <c>;</c>
 /// either (SPEC v2): servlet-style upstreams read <c>..;</c> as <c>..</c> and <c>x;a=b</c> as <c>x</c>.
 /// </summary>
-internal static class CanonicalPath
+public static class CanonicalPath
 {
     /// <summary>SPEC §4 step 2: the raw request target after the vendor prefix, query string included; longer is 414.</summary>
     public const int MaxTargetLength = 2048;

@@ -4,7 +4,7 @@ namespace KeyBrake.Policy;
 /// One allowlist entry, <c>[METHOD ]PATH</c> (SPEC §4 step 5). No method means any. Segments match literally and
 /// case-sensitively; <c>*</c> matches exactly one segment, except as the last, where it matches one or more.
 /// </summary>
-internal sealed class EndpointPattern
+public sealed class EndpointPattern
 {
     private static readonly HashSet<string> Methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 

@@ -1,19 +1,21 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
-namespace KeyBrake.Storage;
+namespace KeyBrake.Storage.Sqlite;
 
 /// <summary>The embedded store: one SQLite file in WAL mode, opened per operation from the connection pool.</summary>
-internal sealed partial class SqliteDatabase
+internal sealed partial class SqliteDatabase : IStoreEngine
 {
     private readonly ILogger<SqliteDatabase> _logger;
 
     static SqliteDatabase() => DefaultTypeMap.MatchNamesWithUnderscores = true;
 
-    public SqliteDatabase(DataDirectory dataDirectory, ILogger<SqliteDatabase> logger)
+    public SqliteDatabase(SqliteStoreOptions options, ILogger<SqliteDatabase> logger)
     {
         _logger = logger;
-        FilePath = dataDirectory.DatabasePath;
+        Options = options;
+        FilePath = options.Path;
         ConnectionString = new SqliteConnectionStringBuilder
         {
             DataSource = FilePath,
@@ -23,7 +25,13 @@ internal sealed partial class SqliteDatabase
         }.ToString();
     }
 
+    public SqliteStoreOptions Options { get; }
+
     public string FilePath { get; }
+
+    public string Provider => "Sqlite";
+
+    public string? LocalDirectory => Path.GetDirectoryName(FilePath);
 
     public string ConnectionString { get; }
 
@@ -54,7 +62,7 @@ internal sealed partial class SqliteDatabase
 
     /// <summary>
     /// Applies the numbered migrations that have not run yet, each in its own transaction. The file and its directory
-    /// exist by now, owner-only (<see cref="DataDirectory.Prepare"/>).
+    /// exist by now, owner-only (the host prepares them).
     /// </summary>
     public void Migrate()
     {
@@ -62,7 +70,7 @@ internal sealed partial class SqliteDatabase
         connection.Execute("PRAGMA journal_mode=WAL;");
         connection.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);");
         var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
-        foreach (var (version, sql) in Migrations.All)
+        foreach (var (version, sql) in SqliteMigrations.All)
         {
             if (applied.Contains(version))
             {

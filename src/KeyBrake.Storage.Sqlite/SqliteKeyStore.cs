@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Dapper;
+using KeyBrake.Keys;
 using KeyBrake.Policy;
-using KeyBrake.Storage;
 
-namespace KeyBrake.Keys;
+namespace KeyBrake.Storage.Sqlite;
 
 internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
 {
@@ -12,7 +12,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
 
     /// <summary>
     /// A revocation waits at most this long for a busy or locked database, then fails and is retried by
-    /// <see cref="RevocationWriter"/>: the admin call has answered 503 revocation_pending long before the default 10 s.
+    /// the host's revocation writer: the admin call has answered 503 revocation_pending long before the default 10 s.
     /// </summary>
     private const int RevokeCommandTimeoutSeconds = 1;
 

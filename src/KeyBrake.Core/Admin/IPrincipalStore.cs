@@ -1,6 +1,6 @@
 namespace KeyBrake.Admin;
 
-internal interface IPrincipalStore
+public interface IPrincipalStore
 {
     Task<Principal?> FindByTokenHashAsync(string tokenHash, CancellationToken cancellationToken);
 

@@ -1,12 +1,13 @@
+using KeyBrake.Audit;
 using SQLitePCL;
 
-namespace KeyBrake.Audit;
+namespace KeyBrake.Storage.Sqlite;
 
 /// <summary>
-/// The current row of a statement over <see cref="SqliteAuditStore.Columns"/>, read through SQLite's own column API:
+/// The current row of a statement over <see cref="Fields.Names"/>, read through SQLite's own column API:
 /// text columns are the stored UTF-8 bytes, never turned into strings. What makes verify fast.
 /// </summary>
-public readonly unsafe ref struct SqliteRowFields(sqlite3_stmt statement) : IEntryFields
+internal readonly unsafe ref struct SqliteRowFields(sqlite3_stmt statement) : IEntryFields
 {
     private readonly IntPtr _statement = statement.DangerousGetHandle();
 

@@ -1,17 +1,7 @@
 namespace KeyBrake.Admin;
 
-[Flags]
-internal enum Roles
-{
-    None = 0,
-    Operator = 1,
-    Auditor = 2,
-    Admin = 4,
-    All = Operator | Auditor | Admin,
-}
-
 /// <summary>Someone who calls the admin API. Like vault keys, its token is stored only as a SHA-256 hash.</summary>
-internal sealed record Principal(string Name, Roles Roles, DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset? DisabledAt)
+public sealed record Principal(string Name, Roles Roles, DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset? DisabledAt)
 {
     public string Actor => "principal:" + Name;
 

@@ -1,7 +1,7 @@
 namespace KeyBrake.Policy;
 
 /// <summary>A key's allowlist: deny by default, allow on the first matching pattern.</summary>
-internal sealed class EndpointPolicy
+public sealed class EndpointPolicy
 {
     private readonly EndpointPattern[] _patterns;
 

@@ -1,8 +1,8 @@
 using Dapper;
-using KeyBrake.Storage;
+using KeyBrake.Admin;
 using Microsoft.Data.Sqlite;
 
-namespace KeyBrake.Admin;
+namespace KeyBrake.Storage.Sqlite;
 
 internal sealed class SqlitePrincipalStore(SqliteDatabase database) : IPrincipalStore
 {

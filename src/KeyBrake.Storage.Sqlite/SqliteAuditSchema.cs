@@ -1,10 +1,10 @@
-namespace KeyBrake.Audit;
+namespace KeyBrake.Storage.Sqlite;
 
 /// <summary>
-/// The audit tables. The host's numbered migration list applies <see cref="V1"/>; a tool or benchmark that
-/// opens a bare database applies it with <see cref="SqliteAuditStore.EnsureSchema"/>. Never edit a shipped version.
+/// The audit tables. The numbered migration list applies <see cref="V1"/>; the chain store applies it too when it
+/// opens a bare database (a tool, a benchmark). Never edit a shipped version.
 /// </summary>
-public static class AuditSchema
+internal static class SqliteAuditSchema
 {
     public const string V1 = """
         CREATE TABLE IF NOT EXISTS audit_entries (

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace KeyBrake.Storage;
 
 /// <summary>The one timestamp form of the contract: UTC, <c>YYYY-MM-DDTHH:MM:SS.mmmZ</c>. Sorts as text.</summary>
-internal static class Timestamps
+public static class Timestamps
 {
     private const string Format = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 

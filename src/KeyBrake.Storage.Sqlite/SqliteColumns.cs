@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace KeyBrake.Audit;
+namespace KeyBrake.Storage.Sqlite;
 
 /// <summary>
 /// The same e_sqlite3 library SQLitePCL has loaded, called directly: these accessors only read the current row

@@ -1,19 +1,18 @@
+using KeyBrake.Audit;
 using Microsoft.Data.Sqlite;
 
-namespace KeyBrake.Audit;
+namespace KeyBrake.Storage.Sqlite;
 
 /// <summary>Reads and writes the audit tables of a SQLite database (plain SQL, parameterised, prepared once).</summary>
-public static class SqliteAuditStore
+internal static class SqliteAuditRows
 {
     /// <summary>The entry columns in <see cref="Read"/>'s ordinal order.</summary>
-    public const string Columns =
-        "seq, ts, type, request_id, key_id, label, run_seq, actor, vendor, method, path, cost_usd_micros, decision, " +
-        "outcome, http_status, vendor_request_id, reason, policy_hash, details, prev_hash, hash";
+    public const string Columns = Fields.Names;
 
     public static void EnsureSchema(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = AuditSchema.V1;
+        command.CommandText = SqliteAuditSchema.V1;
         command.ExecuteNonQuery();
     }
 

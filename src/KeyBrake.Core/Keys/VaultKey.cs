@@ -2,7 +2,7 @@ using KeyBrake.Policy;
 
 namespace KeyBrake.Keys;
 
-internal enum KeyStatus
+public enum KeyStatus
 {
     Active,
     Expired,
@@ -10,7 +10,7 @@ internal enum KeyStatus
 }
 
 /// <summary>A vault key as stored: its token exists only as a SHA-256 hash.</summary>
-internal sealed record VaultKey
+public sealed record VaultKey
 {
     public required string Id { get; init; }
     public required string TokenHash { get; init; }

@@ -1,0 +1,19 @@
+namespace KeyBrake.Audit;
+
+/// <summary>One transaction of the chain's writer. Dispose without <see cref="Commit"/> to roll it back.</summary>
+public interface IAuditBatch : IDisposable
+{
+    /// <summary>The head as of this transaction (another replica may have moved it since the writer's last batch).</summary>
+    AuditHead Head { get; }
+
+    /// <summary>A key's last <c>run_seq</c> and its closing entry, read inside the transaction.</summary>
+    AuditKeyState KeyState(string keyId);
+
+    /// <summary>
+    /// Writes the sealed entries, in seq order, inside the transaction; waits while another writer holds the chain.
+    /// Nothing is visible to readers until <see cref="Commit"/>.
+    /// </summary>
+    void Insert(IReadOnlyList<AuditEntry> entries);
+
+    void Commit();
+}
