@@ -47,7 +47,7 @@ internal sealed partial class AdminBootstrap(
 
     private void Record(Principal principal)
     {
-        if (!audit.AppendDurableAsync(AdminEntries.PrincipalCreated(principal, Timestamps.ToText(principal.CreatedAt)), CancellationToken.None).GetAwaiter().GetResult())
+        if (!audit.AppendDurableAsync(PrincipalEntries.PrincipalCreated(principal, Timestamps.ToText(principal.CreatedAt)), CancellationToken.None).GetAwaiter().GetResult())
         {
             throw new AuditUnavailableException("The audit log could not record the bootstrap principal.");
         }

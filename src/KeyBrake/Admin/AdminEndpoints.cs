@@ -39,7 +39,7 @@ internal static partial class AdminEndpoints
             {
                 return new KeyBrakeError(StatusCodes.Status404NotFound, "principal_not_found", $"No active principal '{name}'.");
             }
-            await RecordAsync(audit, AdminEntries.PrincipalDisabled(name, context.CurrentPrincipal().Actor, Timestamps.ToText(at)));
+            await RecordAsync(audit, PrincipalEntries.PrincipalDisabled(name, context.CurrentPrincipal().Actor, Timestamps.ToText(at)));
             return Results.NoContent();
         });
         return app;
@@ -99,7 +99,7 @@ internal static partial class AdminEndpoints
         {
             return new KeyBrakeError(StatusCodes.Status409Conflict, "principal_exists", $"A principal named '{name}' exists.");
         }
-        await RecordAsync(audit, AdminEntries.PrincipalCreated(principal, Timestamps.ToText(principal.CreatedAt)));
+        await RecordAsync(audit, PrincipalEntries.PrincipalCreated(principal, Timestamps.ToText(principal.CreatedAt)));
         return AdminJson.Ok(new { principal.Name, roles = Principal.RolesText(roles).Split(','), created_at = Timestamps.ToText(principal.CreatedAt), created_by = principal.CreatedBy, token },
             StatusCodes.Status201Created);
     }

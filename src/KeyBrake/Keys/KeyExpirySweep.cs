@@ -58,7 +58,7 @@ internal sealed partial class KeyExpirySweep(
                 }
                 if (!await InChainAsync(key.Id, cancellationToken))
                 {
-                    var entry = AdminEntries.KeyExpired(key, Timestamps.ToText(time.GetUtcNow()));
+                    var entry = KeyEntries.KeyExpired(key, Timestamps.ToText(time.GetUtcNow()));
                     // Withdrawable, so that "not committed" is final and the next sweep cannot write a second one.
                     if (!await audit.Writer.AppendDurableAsync(entry, audit.AdminCommitTimeout, abandonable: true, cancellationToken))
                     {

@@ -49,7 +49,7 @@ internal sealed partial class KeyService(
             PolicyHash = PolicyHash.Compute(spec.Vendor, spec.Endpoints.Texts, spec.DailyCap.Value, spec.StripeAccounts, expiresAt),
         };
         // The entry first, withdrawn if it cannot be written in time: no key exists without its key.created.
-        if (!await audit.Writer.AppendDurableAsync(AdminEntries.KeyCreated(key, spec, actor, Timestamps.ToText(now)), audit.AdminCommitTimeout, abandonable: true, cancellationToken))
+        if (!await audit.Writer.AppendDurableAsync(KeyEntries.KeyCreated(key, spec, actor, Timestamps.ToText(now)), audit.AdminCommitTimeout, abandonable: true, cancellationToken))
         {
             throw new AuditUnavailableException("The audit log could not record key.created, so no key was issued.");
         }
@@ -90,7 +90,7 @@ internal sealed partial class KeyService(
         }
         changes.Publish(new KeyChange(current.Id, current.TokenHash));
         Log.KeyUpdated(logger, current.Id, actor);
-        await RecordAsync(AdminEntries.KeyUpdated(current, updated, patch, actor, Timestamps.ToText(time.GetUtcNow())), "the policy change applies");
+        await RecordAsync(KeyEntries.KeyUpdated(current, updated, patch, actor, Timestamps.ToText(time.GetUtcNow())), "the policy change applies");
         return updated;
     }
 

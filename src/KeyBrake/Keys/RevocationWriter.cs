@@ -127,7 +127,7 @@ internal sealed partial class RevocationWriter(
         var ts = Timestamps.ToText(time.GetUtcNow());
         foreach (var key in revoked)
         {
-            var entry = AdminEntries.KeyRevoked(key, revocation.By, revocation.LabelPrefix, ts);
+            var entry = KeyEntries.KeyRevoked(key, revocation.By, revocation.LabelPrefix, ts);
             while (true)
             {
                 try

@@ -1,12 +1,11 @@
 using System.Text.Json;
-using KeyBrake.Admin;
-using KeyBrake.Keys;
+using KeyBrake.Audit;
 using KeyBrake.Storage;
 
-namespace KeyBrake.Audit;
+namespace KeyBrake.Keys;
 
-/// <summary>The <c>key.*</c> and <c>principal.*</c> entries (SPEC §7): actor, before / after, justification, ticket.</summary>
-internal static class AdminEntries
+/// <summary>The <c>key.*</c> entries (SPEC §7): actor, before / after, justification, ticket.</summary>
+internal static class KeyEntries
 {
     public static AuditEntry KeyCreated(VaultKey key, NewKey spec, string actor, string ts) => ForKey(key, AuditTypes.KeyCreated, actor, ts, Details.Object(d => d
         .Add("after", Policy(key, full: true))
@@ -31,24 +30,6 @@ internal static class AdminEntries
         .Add("after", new Details().Add("status", "expired"))
         .Add("before", new Details().Add("status", "active"))
         .Add("expires_at", Timestamps.ToText(key.ExpiresAt))));
-
-    public static AuditEntry PrincipalCreated(Principal principal, string ts) => new()
-    {
-        Ts = ts,
-        Type = AuditTypes.PrincipalCreated,
-        Actor = principal.CreatedBy,
-        Details = Details.Object(d => d
-            .Add("name", principal.Name)
-            .Add("roles", Principal.RolesText(principal.Roles).Split(',', StringSplitOptions.RemoveEmptyEntries))),
-    };
-
-    public static AuditEntry PrincipalDisabled(string name, string actor, string ts) => new()
-    {
-        Ts = ts,
-        Type = AuditTypes.PrincipalDisabled,
-        Actor = actor,
-        Details = Details.Object(d => d.Add("name", name)),
-    };
 
     private static AuditEntry ForKey(VaultKey key, string type, string actor, string ts, string details) => new()
     {
