@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using KeyBrake.Audit;
 using KeyBrake.Keys;
 using KeyBrake.Storage;
+using KeyBrake.Access;
 
 namespace KeyBrake.Admin;
 

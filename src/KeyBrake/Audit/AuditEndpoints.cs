@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using KeyBrake.Admin;
 using KeyBrake.Proxy;
+using KeyBrake.Access;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace KeyBrake.Audit;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using KeyBrake.Admin;
 using KeyBrake.Spend;
+using KeyBrake.Access;
 
 namespace KeyBrake.Keys;
 

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Microsoft.AspNetCore.DataProtection;
 using KeyBrake.Storage;
+using KeyBrake.Access;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using KeyBrake.Proxy;
+using KeyBrake.Access;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;

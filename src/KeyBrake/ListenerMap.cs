@@ -1,4 +1,4 @@
-namespace KeyBrake.Proxy;
+namespace KeyBrake;
 
 internal enum ListenerKind
 {

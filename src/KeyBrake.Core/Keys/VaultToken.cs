@@ -5,7 +5,7 @@ using System.Text;
 namespace KeyBrake.Keys;
 
 /// <summary>Tokens: a prefix, then base64url (no padding) of 32 CSPRNG bytes. Only their SHA-256 is ever stored.</summary>
-internal static class VaultToken
+public static class VaultToken
 {
     public const string KeyPrefix = "vk_";
     public const string PrincipalPrefix = "kba_";

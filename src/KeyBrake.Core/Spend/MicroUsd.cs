@@ -3,7 +3,7 @@ using System.Globalization;
 namespace KeyBrake.Spend;
 
 /// <summary>Money as integer micro-USD. Never a double.</summary>
-internal readonly record struct MicroUsd(long Value)
+public readonly record struct MicroUsd(long Value)
 {
     public const long PerUsd = 1_000_000;
 

@@ -1,9 +1,10 @@
+using KeyBrake.Admin;
 using System.Globalization;
 using System.Security.Cryptography;
 using KeyBrake.Keys;
 using Microsoft.AspNetCore.DataProtection;
 
-namespace KeyBrake.Admin.Dashboard;
+namespace KeyBrake.Access;
 
 /// <summary>
 /// The dashboard's sign-in: a principal token is exchanged for an HttpOnly, SameSite=Strict cookie holding the token's

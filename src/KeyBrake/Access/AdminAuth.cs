@@ -1,7 +1,7 @@
 using KeyBrake.Keys;
-using KeyBrake.Proxy;
+using KeyBrake.Admin;
 
-namespace KeyBrake.Admin;
+namespace KeyBrake.Access;
 
 /// <summary>
 /// Admin endpoints: reachable only on the admin listener (404 elsewhere), then <c>Authorization: Bearer</c> with a
@@ -56,7 +56,7 @@ internal static class AdminAuth
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             return header.Length == 0 && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
-                ? await context.RequestServices.GetRequiredService<Dashboard.DashboardSession>().AuthenticateAsync(context)
+                ? await context.RequestServices.GetRequiredService<DashboardSession>().AuthenticateAsync(context)
                 : null;
         }
         var token = header["Bearer ".Length..].Trim();
