@@ -3,7 +3,6 @@ using System.Text;
 using KeyBrake.Admin;
 using KeyBrake.Proxy;
 using KeyBrake.Access;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace KeyBrake.Audit;
 
@@ -21,7 +20,6 @@ internal static class AuditEndpoints
     {
         services.AddSingleton<AuditLog>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditLog>());
-        services.TryAddSingleton<IProxyAuditTrail, ProxyAuditTrail>();
         return services;
     }
 

@@ -52,7 +52,7 @@ internal sealed partial class AuditLog(
 
     /// <summary>
     /// Non-null while the store is below <c>Storage:MinFreeBytes</c> (SPEC §2): the room left is for admin changes and
-    /// revocations, so refused proxied calls are counted instead of chained (see <see cref="ProxyAuditTrail"/>).
+    /// revocations, so refused proxied calls are counted instead of chained (see Proxy/ProxyAuditTrail).
     /// </summary>
     public string? LowOnSpace => freeSpace.Problem;
 

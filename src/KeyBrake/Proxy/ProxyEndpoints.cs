@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -14,6 +15,7 @@ internal static class ProxyEndpoints
         services.AddReverseProxy().AddTransforms<VendorCredentialTransform>();
         services.AddSingleton<Telemetry.AnonymousRefusals>();
         services.AddSingleton<InFlightBodyBudget>();
+        services.TryAddSingleton<IProxyAuditTrail, ProxyAuditTrail>(); // TryAdd: bench/ puts its own first
         services.AddSingleton<RequestBodyReader>();
         services.AddSingleton<IForwarderHttpClientFactory, VendorHttpClientFactory>();
         return services;

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using KeyBrake.Proxy;
+using KeyBrake.Audit;
 
-namespace KeyBrake.Audit;
+namespace KeyBrake.Proxy;
 
 /// <summary>
 /// The <c>details</c> of a proxied call's entries: what a reviewer needs (amount, currency, masked recipients),

@@ -1,7 +1,7 @@
-using KeyBrake.Proxy;
+using KeyBrake.Audit;
 using KeyBrake.Spend;
 
-namespace KeyBrake.Audit;
+namespace KeyBrake.Proxy;
 
 /// <summary>The proxy's <c>proxy.request</c>, <c>proxy.response</c> and <c>proxy.denied</c> entries (SPEC §7).</summary>
 internal sealed partial class ProxyAuditTrail(AuditLog log, TimeProvider time, ILogger<ProxyAuditTrail> logger) : IProxyAuditTrail
