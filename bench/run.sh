@@ -2,8 +2,19 @@
 # bench/run.sh: D (direct to a stub vendor), Y (bare YARP), G0 (KeyBrake, no-op audit) and G (KeyBrake as shipped),
 # measured in the same run, interleaved over rounds, with wrk. Prints a Markdown table; JSON in bench/proxy/results.json.
 # Options: --rounds N (5) --seconds S (10, throughput) --latency-seconds S (10) --revocations N (40) --out FILE
+#          --baseline REV: also build REV (a git worktree in a temp dir, Release) and run its G0 and G as arms G0-base
+#          and G-base in the same rounds (D and Y stay the shared reference); adds current/baseline per metric with the
+#          rounds' spread as the noise figure (a verdict needs --rounds 3 or more).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+args=()
+baseline=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --baseline) baseline="${2:?--baseline needs a revision, e.g. --baseline HEAD~1}"; shift 2 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
 if ! command -v wrk >/dev/null 2>&1; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
@@ -13,4 +24,16 @@ if ! command -v wrk >/dev/null 2>&1; then
   fi
 fi
 dotnet build -c Release bench/proxy --nologo -v quiet
-dotnet bench/proxy/bin/Release/net10.0/KeyBrake.Bench.dll "$@"
+if [ -n "$baseline" ]; then
+  sha="$(git rev-parse --verify --quiet "$baseline^{commit}")" || { echo "bench/run.sh: --baseline $baseline is not a commit" >&2; exit 2; }
+  tree="$(mktemp -d "${TMPDIR:-/tmp}/keybrake-baseline-XXXXXX")"
+  # Only this temporary worktree is removed; nothing else in the repository is touched.
+  trap 'git worktree remove --force "$tree" >/dev/null 2>&1 || { rm -rf "$tree"; git worktree prune; }' EXIT
+  git worktree add --detach --quiet "$tree" "$sha"
+  echo "baseline: $baseline ($(git rev-parse --short "$sha")) in $tree" >&2
+  dotnet build -c Release "$tree/bench/proxy" --nologo -v quiet
+  args+=(--baseline-dll "$tree/bench/proxy/bin/Release/net10.0/KeyBrake.Bench.dll"
+         --baseline-label "$baseline = $(git rev-parse --short "$sha")"
+         --current-label "$(git describe --always --dirty --exclude '*')")
+fi
+dotnet bench/proxy/bin/Release/net10.0/KeyBrake.Bench.dll ${args[@]+"${args[@]}"}

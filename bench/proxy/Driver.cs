@@ -11,11 +11,14 @@ namespace KeyBrake.Bench;
 /// Starts the stub vendor, Y, G0 and G as separate processes, then, interleaved over rounds: wrk at 32 connections
 /// (throughput, CPU-µs and allocated bytes per request of the measured process), wrk at 1 connection (p50/p99), and
 /// RSS after 128 connections; then revocation latency under load. Median of rounds (min–max) to Markdown and JSON.
+/// With <c>--baseline-dll</c> (bench/run.sh <c>--baseline REV</c> builds it) the G0 and G of that other build run as
+/// two more child processes, arms G0-base and G-base, in the same rounds: D and Y stay the shared reference, and the
+/// report adds current/baseline per metric with the rounds' spread as the noise figure.
 /// </summary>
 internal static class Driver
 {
     public const string AdminToken = "kba_bench_admin_token_000000000000";
-    private static readonly string[] Variants = ["D", "Y", "G0", "G"];
+    private const string BaseSuffix = "-base";
     private static readonly long ClockTicks = 100; // USER_HZ on Linux
 
     public static string RepositoryRoot()
@@ -30,7 +33,8 @@ internal static class Driver
         throw new InvalidOperationException("KeyBrake.sln not found above " + AppContext.BaseDirectory);
     }
 
-    private sealed record Options(int Rounds, int Seconds, int LatencySeconds, int RevocationTrials, string Out);
+    private sealed record Options(int Rounds, int Seconds, int LatencySeconds, int RevocationTrials, string Out,
+        string? BaselineDll, string BaselineLabel, string CurrentLabel);
 
     private sealed record Target(string Name, Process Process, string Url, int StatsPort);
 
@@ -40,32 +44,42 @@ internal static class Driver
     {
         var options = new Options(
             Int(args, "--rounds", 5), Int(args, "--seconds", 10), Int(args, "--latency-seconds", 10), Int(args, "--revocations", 40),
-            Value(args, "--out") ?? Path.Combine(RepositoryRoot(), "bench", "proxy", "results.json"));
+            Value(args, "--out") ?? Path.Combine(RepositoryRoot(), "bench", "proxy", "results.json"),
+            Value(args, "--baseline-dll"), Value(args, "--baseline-label") ?? "baseline", Value(args, "--current-label") ?? "current");
+        if (options.BaselineDll is { } baselineDll && !File.Exists(baselineDll))
+        {
+            throw new ArgumentException($"--baseline-dll {baselineDll} does not exist");
+        }
         var work = Directory.CreateTempSubdirectory("keybrake-bench-").FullName;
         var children = new List<Process>();
         try
         {
-            var (stubPort, yarpPort, g0Port, g0Admin, gPort, gAdmin) = (Port(), Port(), Port(), Port(), Port(), Port());
+            var (stubPort, yarpPort) = (Port(), Port());
             var stub = Start(children, "stub", "--port", stubPort.ToString(CultureInfo.InvariantCulture));
             var upstream = $"http://127.0.0.1:{stubPort}";
             var yarp = Start(children, "yarp", "--port", yarpPort.ToString(CultureInfo.InvariantCulture), "--upstream", upstream);
-            var g0 = Start(children, "keybrake", "--port", $"{g0Port}", "--admin-port", $"{g0Admin}", "--upstream", upstream, "--data", Path.Combine(work, "g0"), "--no-audit");
-            var g = Start(children, "keybrake", "--port", $"{gPort}", "--admin-port", $"{gAdmin}", "--upstream", upstream, "--data", Path.Combine(work, "g"));
-            foreach (var port in new[] { stubPort, yarpPort, g0Admin, gAdmin })
-            {
-                await WaitUpAsync(port);
-            }
-            var g0Token = await CreateKeyAsync(g0Admin, "bench-g0");
-            var gToken = await CreateKeyAsync(gAdmin, "bench-g");
-            Target[] targets =
+            await WaitUpAsync(stubPort);
+            await WaitUpAsync(yarpPort);
+            List<Target> targets =
             [
                 new("D", stub, $"{upstream}/v1/payment_intents", stubPort),
                 new("Y", yarp, $"http://127.0.0.1:{yarpPort}/stripe/v1/payment_intents", yarpPort),
-                new("G0", g0, $"http://127.0.0.1:{g0Port}/stripe/v1/payment_intents", g0Admin),
-                new("G", g, $"http://127.0.0.1:{gPort}/stripe/v1/payment_intents", gAdmin),
             ];
-            var tokens = new Dictionary<string, string> { ["D"] = gToken, ["Y"] = gToken, ["G0"] = g0Token, ["G"] = gToken };
+            // Each build's KeyBrake is its own child process (the bench hosts KeyBrake in-process, so one build per process).
+            foreach (var (suffix, dll) in options.BaselineDll is { } baseline ? new[] { ("", OwnDll), (BaseSuffix, baseline) } : [("", OwnDll)])
+            {
+                targets.Add(StartKeyBrake(children, dll, "G0" + suffix, upstream, work, noAudit: true));
+                targets.Add(StartKeyBrake(children, dll, "G" + suffix, upstream, work, noAudit: false));
+            }
+            var tokens = new Dictionary<string, string>();
+            foreach (var target in targets.Skip(2))
+            {
+                await WaitUpAsync(target.StatsPort, target.Name);
+                tokens[target.Name] = await CreateKeyAsync(target.StatsPort, "bench-" + target.Name.ToLowerInvariant());
+            }
+            tokens["D"] = tokens["Y"] = tokens["G"]; // D and Y ignore it; sent so every arm carries the same request
             var scripts = tokens.ToDictionary(t => t.Key, t => WrkScript(work, t.Key, t.Value));
+            var variants = targets.Select(t => t.Name).ToList();
 
             Console.Error.WriteLine("warm-up…");
             foreach (var target in targets)
@@ -73,11 +87,11 @@ internal static class Driver
                 await WrkAsync(target.Url, scripts[target.Name], connections: 32, threads: 2, seconds: 3);
             }
 
-            var rows = Variants.ToDictionary(v => v, _ => new List<Dictionary<string, double>>());
+            var rows = variants.ToDictionary(v => v, _ => new List<Dictionary<string, double>>());
             for (var round = 1; round <= options.Rounds; round++)
             {
                 // Interleaved, and rotated each round so no variant always runs first or last.
-                foreach (var target in targets.Skip(round % 4).Concat(targets.Take(round % 4)))
+                foreach (var target in targets.Skip(round % targets.Count).Concat(targets.Take(round % targets.Count)))
                 {
                     var m = new Dictionary<string, double>();
                     var (cpuBefore, allocBefore) = (CpuTicks(target.Process), await AllocatedAsync(target.StatsPort));
@@ -100,8 +114,9 @@ internal static class Driver
             }
 
             Console.Error.WriteLine("revocation latency…");
-            var revocation = await RevocationAsync(gAdmin, targets[3].Url, options.RevocationTrials);
-            var report = Report(rows, revocation, options);
+            var g = targets.Single(t => t.Name == "G");
+            var revocation = await RevocationAsync(g.StatsPort, g.Url, options.RevocationTrials);
+            var report = Report(variants, rows, revocation, options);
             await File.WriteAllTextAsync(options.Out, report.Json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine(report.Markdown);
             Console.Error.WriteLine($"JSON: {options.Out}");
@@ -121,10 +136,26 @@ internal static class Driver
         }
     }
 
-    private static Process Start(List<Process> children, params string[] args)
+    private static string OwnDll => typeof(Driver).Assembly.Location;
+
+    /// <summary>
+    /// G (as shipped) or G0 (no-op audit trail) of one build: that build's KeyBrake.Bench.dll in its <c>keybrake</c> role,
+    /// so a baseline build must take the same arguments (every revision since bench/proxy has).
+    /// </summary>
+    private static Target StartKeyBrake(List<Process> children, string dll, string name, string upstream, string work, bool noAudit)
+    {
+        var (port, admin) = (Port(), Port());
+        string[] args = ["keybrake", "--port", $"{port}", "--admin-port", $"{admin}", "--upstream", upstream, "--data", Path.Combine(work, name.ToLowerInvariant())];
+        var process = StartDll(children, dll, name, noAudit ? [.. args, "--no-audit"] : args);
+        return new Target(name, process, $"http://127.0.0.1:{port}/stripe/v1/payment_intents", admin);
+    }
+
+    private static Process Start(List<Process> children, params string[] args) => StartDll(children, OwnDll, args[0], args);
+
+    private static Process StartDll(List<Process> children, string dll, string name, string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(typeof(Driver).Assembly.Location);
+        info.ArgumentList.Add(dll);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -132,7 +163,7 @@ internal static class Driver
         info.Environment["DOTNET_gcServer"] = "1";
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 }) Console.Error.WriteLine($"[{args[0]}] {e.Data}"); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 }) Console.Error.WriteLine($"[{name}] {e.Data}"); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         children.Add(process);
@@ -235,7 +266,8 @@ internal static class Driver
         }
     }
 
-    private static (string Markdown, JsonObject Json) Report(Dictionary<string, List<Dictionary<string, double>>> rows, JsonObject revocation, Options options)
+    private static (string Markdown, JsonObject Json) Report(
+        List<string> variantNames, Dictionary<string, List<Dictionary<string, double>>> rows, JsonObject revocation, Options options)
     {
         double Median(string v, string m) => Percentile([.. rows[v].Select(r => r[m]).Order()], 50);
         (double Min, double Max) Range(string v, string m) => (rows[v].Min(r => r[m]), rows[v].Max(r => r[m]));
@@ -248,7 +280,7 @@ internal static class Driver
         };
         var metrics = new[] { "rps_32", "p50_us_1", "p99_us_1", "cpu_us_per_req", "alloc_bytes_per_req", "rss_mb_128", "errors_32", "errors_1", "errors_128" };
         var variants = new JsonObject();
-        foreach (var v in Variants)
+        foreach (var v in variantNames)
         {
             var o = new JsonObject();
             foreach (var m in metrics)
@@ -278,7 +310,7 @@ internal static class Driver
         md.AppendLine();
         md.AppendLine("| | RPS @32 | p50 µs @1 | p99 µs @1 | CPU µs/req | alloc B/req | RSS MB @128 | errors |");
         md.AppendLine("|---|---|---|---|---|---|---|---|");
-        foreach (var v in Variants)
+        foreach (var v in variantNames)
         {
             string Cell(string m, string format) => string.Create(CultureInfo.InvariantCulture,
                 $"{Median(v, m).ToString(format, CultureInfo.InvariantCulture)} ({Range(v, m).Min.ToString(format, CultureInfo.InvariantCulture)}–{Range(v, m).Max.ToString(format, CultureInfo.InvariantCulture)})");
@@ -296,6 +328,13 @@ internal static class Driver
         md.AppendLine(CultureInfo.InvariantCulture, $"| G−Y extra CPU per request | {ratios["G-Y_cpu_us_per_req"]} µs | ≤ 15 µs |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| G RSS at 128 connections | {Median("G", "rss_mb_128"):0} MB | ≤ 200 MB |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| revocation → first 401 (p50 / p99, {revocation["trials"]} trials under 8 clients) | {revocation["p50_us"]} µs / {revocation["p99_us"]} µs; calls let through after the revoke: {revocation["calls_let_through_after_revoke"]} | |");
+        if (options.BaselineDll is not null)
+        {
+            var (table, comparison) = BaselineComparison.Compare(rows, ["G0", "G"], BaseSuffix, options.CurrentLabel, options.BaselineLabel);
+            json["baseline_comparison"] = comparison;
+            md.AppendLine();
+            md.Append(table);
+        }
         return (md.ToString(), json);
     }
 
@@ -327,7 +366,7 @@ internal static class Driver
         return long.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/__bench/allocated"), CultureInfo.InvariantCulture);
     }
 
-    private static async Task WaitUpAsync(int port)
+    private static async Task WaitUpAsync(int port, string? name = null)
     {
         for (var i = 0; i < 300; i++)
         {
@@ -341,7 +380,7 @@ internal static class Driver
                 await Task.Delay(100);
             }
         }
-        throw new InvalidOperationException($"nothing answers on port {port}");
+        throw new InvalidOperationException($"nothing answers on port {port}{(name is null ? "" : $" ({name}: does that build's bench/proxy have the keybrake role?)")}");
     }
 
     private static HttpClient AdminClient(int port)

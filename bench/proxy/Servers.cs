@@ -64,6 +64,8 @@ internal static class Servers
         {
             ["Kestrel:Endpoints:Proxy:Url"] = $"http://127.0.0.1:{port}",
             ["Kestrel:Endpoints:Admin:Url"] = $"http://127.0.0.1:{adminPort}",
+            // Every arm its own directory (signing key, checkpoints.ndjson, key ring), whatever a build's default for it.
+            ["KeyBrake:DataDirectory"] = data,
             ["KeyBrake:Storage:Sqlite:Path"] = Path.Combine(data, "keybrake.db"),
             ["KeyBrake:Vendors:stripe:Upstream"] = upstream,
             ["KeyBrake:Secrets:Local:stripe-api-key"] = "sk_test_bench_secret",

@@ -106,6 +106,7 @@ internal static class KeyBrakeHostExtensions
 
         app.WithoutAuthenticationMiddleware();
         app.UseMiddleware<ListenerGateMiddleware>();
+        app.UseMiddleware<AuditUnavailableHandling>(); // admin listener only: the API's and the dashboard's 503 audit_unavailable
         app.UseRouting(); // explicitly after the gate: routes are matched on the path the gate admitted (and rewrote for vendor ports)
         app.MapKeyBrakeAdmin();
         app.MapKeyBrakeKeys();

@@ -35,14 +35,7 @@ internal static class AdminAuth
                     $"Principal '{principal.Name}' lacks the role for this call (needs one of: {Principal.RolesText(anyOf)}).");
             }
             http.Items[PrincipalKey] = principal;
-            try
-            {
-                return await next(context);
-            }
-            catch (Audit.AuditUnavailableException e)
-            {
-                return new KeyBrakeError(StatusCodes.Status503ServiceUnavailable, "audit_unavailable", e.Message);
-            }
+            return await next(context); // an AuditUnavailableException becomes 503 in AuditUnavailableHandling
         });
 
     public static Principal CurrentPrincipal(this HttpContext context) =>

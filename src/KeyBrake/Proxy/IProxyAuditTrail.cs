@@ -18,14 +18,3 @@ internal interface IProxyAuditTrail
 
     ValueTask RecordDeniedAsync(HttpContext context, ProxyCall call, KeyBrakeError error);
 }
-
-/// <summary>Records nothing and accepts everything: for the benchmark's "no audit" variant (bench/), never shipped as a choice.</summary>
-internal sealed class NoProxyAuditTrail : IProxyAuditTrail
-{
-    public ValueTask<AppendResult> RecordRequestAsync(HttpContext context, ProxyCall call, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(AppendResult.Committed);
-
-    public ValueTask RecordResponseAsync(HttpContext context, ProxyCall call, MicroUsd settled, string outcome) => ValueTask.CompletedTask;
-
-    public ValueTask RecordDeniedAsync(HttpContext context, ProxyCall call, KeyBrakeError error) => ValueTask.CompletedTask;
-}
