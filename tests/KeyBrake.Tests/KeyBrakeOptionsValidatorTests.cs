@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace KeyBrake.Tests;
 
 public sealed class KeyBrakeOptionsValidatorTests
@@ -57,6 +59,41 @@ public sealed class KeyBrakeOptionsValidatorTests
         {
             Assert.Contains(expected, failures, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void Validate_UnreadableDurationsInTwoSections_ListedFirstWithEverySectionsErrors()
+    {
+        var configuration = OptionsValidation.Configuration(new Dictionary<string, string?>
+        {
+            ["KeyBrake:Proxy:DrainTimeout"] = "half a minute",
+            ["KeyBrake:Vendors:stripe:ConnectTimeout"] = "10 s",
+            ["KeyBrake:Audit:Synchronous"] = "OFF",
+        });
+
+        var result = OptionsValidation.Validator(configuration).Validate(null, OptionsValidation.Bind(configuration));
+
+        Assert.Equal(
+            [
+                "KeyBrake:Vendors:stripe:ConnectTimeout: '10 s' must be a positive duration of at most 5m.",
+                "KeyBrake:Proxy:DrainTimeout: 'half a minute' must be a positive duration of at most 10m.",
+                "KeyBrake:Audit:Synchronous: 'OFF' must be NORMAL or FULL.",
+            ],
+            result.Failures);
+    }
+
+    [Fact]
+    public void AddKeyBrakeOptions_RegistersEachSectionValidator_InTheOrderTheirErrorsAreListed()
+    {
+        var configuration = OptionsValidation.Configuration();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddKeyBrakeOptions(configuration).BuildServiceProvider();
+
+        Assert.Equal(
+            [
+                typeof(VendorsOptionsValidator), typeof(SecretsOptionsValidator), typeof(KeysOptionsValidator), typeof(StorageOptionsValidator),
+                typeof(ProxyOptionsValidator), typeof(AuditOptionsValidator), typeof(PricingOptionsValidator), typeof(AdminOptionsValidator),
+            ],
+            services.GetServices<IOptionsSectionValidator>().Select(v => v.GetType()));
     }
 
     [Fact]

@@ -21,4 +21,15 @@ internal static class OptionsValidation
     /// <summary>Configuration from the documented defaults, then <paramref name="settings"/>.</summary>
     public static IConfigurationRoot Configuration(IEnumerable<KeyValuePair<string, string?>>? settings = null) =>
         new ConfigurationBuilder().AddInMemoryCollection(KeyBrakeHostExtensions.Defaults).AddInMemoryCollection(settings ?? []).Build();
+
+    /// <summary>The documented defaults, bound.</summary>
+    public static KeyBrakeOptions Defaults() => Bind(Configuration());
+
+    /// <summary>What one section's validator reports, alone.</summary>
+    public static List<string> Errors(this IOptionsSectionValidator validator, KeyBrakeOptions options)
+    {
+        var errors = new List<string>();
+        validator.Validate(options, errors);
+        return errors;
+    }
 }
