@@ -19,6 +19,6 @@ internal static class DurationRanges
     }
 
     /// <summary>The rule a text that is not a duration breaks: its range's, else "is not a duration".</summary>
-    public static string Requirement(PropertyInfo property) =>
-        property.GetCustomAttribute<DurationRangeAttribute>()?.Describe() ?? "is not a duration";
+    public static string Requirement(PropertyInfo? property) =>
+        property?.GetCustomAttribute<DurationRangeAttribute>()?.Describe() ?? "is not a duration";
 }

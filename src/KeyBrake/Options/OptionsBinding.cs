@@ -1,14 +1,15 @@
+using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
 
 namespace KeyBrake;
 
 /// <summary>
-/// Binds an options record as the configuration binder does, except its durations (SPEC §2: <c>90s</c>, <c>30m</c>,
-/// <c>4h</c>, <c>7d</c>, <c>0</c>, <c>hh:mm:ss</c>): every <see cref="TimeSpan"/> property is read through
-/// <see cref="Duration"/>, the one converter. A text that is not a duration leaves the record's default in place
-/// instead of throwing out of the binder (a stack trace, one error at a time); <see cref="Unreadable"/> names it, and
-/// <see cref="KeyBrakeOptionsValidator"/> lists it with every other error (exit 2).
+/// Binds an options record as the configuration binder does, except that no text can make it throw, and durations
+/// (SPEC §2: <c>90s</c>, <c>30m</c>, <c>4h</c>, <c>7d</c>, <c>0</c>, <c>hh:mm:ss</c>) are read through
+/// <see cref="Duration"/>, the one converter. A text that does not convert to its property's type leaves the record's
+/// default in place instead of throwing out of the binder (a stack trace, one error at a time); <see cref="Unreadable"/>
+/// names it, and <see cref="KeyBrakeOptionsValidator"/> lists it with every other error (exit 2).
 /// </summary>
 internal static class OptionsBinding
 {
@@ -22,64 +23,91 @@ internal static class OptionsBinding
 
     public static void Bind(IConfigurationSection section, object options)
     {
-        // The binder reads a TimeSpan as hh:mm:ss only: it binds a copy of the section in which each duration is
-        // written that way, or left out when it is not a duration.
+        // The binder reads a TimeSpan as hh:mm:ss only, and throws at the first text it cannot convert: it binds a copy
+        // of the section in which each duration is written hh:mm:ss, and each unreadable text is left out.
         var settings = section.AsEnumerable(makePathsRelative: true).ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase);
-        foreach (var (at, text, _) in Durations(section, options.GetType()))
+        foreach (var setting in Settings(section, options.GetType()))
         {
-            var key = at[(section.Path.Length + 1)..];
-            if (Duration.TryParseConfig(text, out var value))
-            {
-                settings[key] = value.ToString("c", CultureInfo.InvariantCulture);
-            }
-            else
+            var key = setting.Key[(section.Path.Length + 1)..];
+            if (!TryRead(setting, out var readable))
             {
                 settings.Remove(key);
+            }
+            else if (readable is TimeSpan duration)
+            {
+                settings[key] = duration.ToString("c", CultureInfo.InvariantCulture);
             }
         }
         new ConfigurationBuilder().AddInMemoryCollection(settings).Build().Bind(options);
     }
 
-    /// <summary>Every duration under <paramref name="section"/> whose text is not one: <c>{key}: '{text}' {rule}.</c></summary>
+    /// <summary>Every text under <paramref name="section"/> that does not convert: <c>{key}: '{text}' {rule}.</c></summary>
     public static IEnumerable<string> Unreadable(IConfigurationSection section, Type type) =>
-        from d in Durations(section, type)
-        where !Duration.TryParseConfig(d.Text, out _)
-        select $"{d.Key}: '{d.Text}' {DurationRanges.Requirement(d.Property)}.";
+        from setting in Settings(section, type)
+        where !TryRead(setting, out _)
+        select $"{setting.Key}: '{setting.Text}' {Rule(setting)}.";
 
-    /// <summary>The configured text of each <see cref="TimeSpan"/> property of <paramref name="type"/>, nested records and dictionaries of them included.</summary>
-    private static IEnumerable<(string Key, string Text, PropertyInfo Property)> Durations(IConfigurationSection section, Type type)
+    private static bool TryRead(Setting setting, out object? value)
     {
-        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        var type = Nullable.GetUnderlyingType(setting.Type) ?? setting.Type;
+        if (type == typeof(TimeSpan))
         {
-            var child = section.GetSection(property.Name);
-            var propertyType = property.PropertyType;
-            if (propertyType == typeof(TimeSpan) || propertyType == typeof(TimeSpan?))
-            {
-                if (child.Value is { } text)
-                {
-                    yield return (child.Path, text, property);
-                }
-            }
-            else if (IsOptionsRecord(propertyType))
-            {
-                foreach (var duration in Durations(child, propertyType))
-                {
-                    yield return duration;
-                }
-            }
-            else if (propertyType.IsGenericType && propertyType.GetGenericTypeDefinition() == typeof(Dictionary<,>)
-                && propertyType.GetGenericArguments()[1] is var entryType && IsOptionsRecord(entryType))
-            {
-                foreach (var entry in child.GetChildren())
-                {
-                    foreach (var duration in Durations(entry, entryType))
-                    {
-                        yield return duration;
-                    }
-                }
-            }
+            var ok = Duration.TryParseConfig(setting.Text, out var duration);
+            value = duration;
+            return ok;
+        }
+        value = setting.Text;
+        if (type == typeof(string) || (setting.Text.Length == 0 && type != setting.Type))
+        {
+            return true; // the binder leaves an empty nullable unset
+        }
+        try
+        {
+            value = TypeDescriptor.GetConverter(type).ConvertFromInvariantString(setting.Text); // what the binder calls
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException or OverflowException)
+        {
+            return false;
         }
     }
 
-    private static bool IsOptionsRecord(Type type) => type.IsClass && type.Assembly == typeof(OptionsBinding).Assembly;
+    private static string Rule(Setting setting) => (Nullable.GetUnderlyingType(setting.Type) ?? setting.Type) switch
+    {
+        var t when t == typeof(TimeSpan) => DurationRanges.Requirement(setting.Property),
+        var t when t == typeof(bool) => "must be true or false",
+        var t when t == typeof(int) || t == typeof(long) => "must be a whole number",
+        var t => $"is not a {t.Name}",
+    };
+
+    /// <summary>Each configured scalar the binder would set: properties of <paramref name="type"/>, nested records, dictionary and array entries.</summary>
+    private static IEnumerable<Setting> Settings(IConfigurationSection section, Type type) =>
+        from property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+        where property.GetIndexParameters().Length == 0
+        from setting in Values(section.GetSection(property.Name), property.PropertyType, property)
+        select setting;
+
+    private static IEnumerable<Setting> Values(IConfigurationSection at, Type type, PropertyInfo? property)
+    {
+        if (IsScalar(type))
+        {
+            return property is { CanWrite: false } || at.Value is not { } text ? [] : [new Setting(at.Path, text, type, property)];
+        }
+        if (type.IsClass && type.Assembly == typeof(OptionsBinding).Assembly)
+        {
+            return Settings(at, type);
+        }
+        var entry = type.IsArray ? type.GetElementType()
+            : type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>) ? type.GetGenericArguments()[1]
+            : null;
+        return entry is null ? [] : at.GetChildren().SelectMany(child => Values(child, entry, null));
+    }
+
+    private static bool IsScalar(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(TimeSpan);
+    }
+
+    private sealed record Setting(string Key, string Text, Type Type, PropertyInfo? Property);
 }

@@ -82,6 +82,42 @@ public sealed class OptionsBindingTests
     }
 
     [Fact]
+    public void Bind_TextsThatAreNotTheirType_KeepTheDefaults_AndAreReported()
+    {
+        (string, string)[] settings =
+        [
+            ("KeyBrake:Proxy:MaxBodyBytes", "1 MiB"), ("KeyBrake:Audit:QueueCapacity", ""), ("KeyBrake:Secrets:VerifyChallengeResource", "yes"),
+            ("KeyBrake:Pricing:Fx:eur", "1.1"), ("KeyBrake:Vendors:stripe:Port", "http"), ("KeyBrake:Audit:MaxBatch", "99999999999"),
+        ];
+
+        var options = Bind(settings);
+
+        Assert.Equal((new ProxyOptions().MaxBodyBytes, new AuditOptions().QueueCapacity, true, (int?)null, new AuditOptions().MaxBatch),
+            (options.Proxy.MaxBodyBytes, options.Audit.QueueCapacity, options.Secrets.VerifyChallengeResource, options.Vendors["stripe"].Port, options.Audit.MaxBatch));
+        Assert.False(options.Pricing.Fx.ContainsKey("eur")); // a dictionary entry has no default: it is left out
+        Assert.Equal(
+            [
+                "KeyBrake:Vendors:stripe:Port: 'http' must be a whole number.",
+                "KeyBrake:Secrets:VerifyChallengeResource: 'yes' must be true or false.",
+                "KeyBrake:Proxy:MaxBodyBytes: '1 MiB' must be a whole number.",
+                "KeyBrake:Audit:QueueCapacity: '' must be a whole number.",
+                "KeyBrake:Audit:MaxBatch: '99999999999' must be a whole number.",
+                "KeyBrake:Pricing:Fx:eur: '1.1' must be a whole number.",
+            ],
+            Unreadable(settings));
+    }
+
+    [Fact]
+    public void Bind_EmptyNullableNumber_StaysUnset()
+    {
+        var options = Bind(("KeyBrake:Vendors:stripe:Port", ""), ("KeyBrake:Audit:AcknowledgeBrokenChainAt", ""));
+
+        Assert.Null(options.Vendors["stripe"].Port);
+        Assert.Null(options.Audit.AcknowledgeBrokenChainAt);
+        Assert.Empty(Unreadable(("KeyBrake:Vendors:stripe:Port", ""), ("KeyBrake:Audit:AcknowledgeBrokenChainAt", "")));
+    }
+
+    [Fact]
     public void Get_OneSection_BindsItsDurations()
     {
         var configuration = OptionsValidation.Configuration(Settings(("KeyBrake:Proxy:DrainTimeout", "45s")));
