@@ -47,4 +47,24 @@ internal static class Duration
 
     public static TimeSpan ParseConfig(string text) =>
         TryParseConfig(text, out var value) ? value : throw new FormatException($"'{text}' is not a duration.");
+
+    /// <summary>For messages: the largest whole unit (<c>7d</c>, <c>5m</c>, <c>90s</c>, <c>500 ms</c>), else <c>d.hh:mm:ss.fffffff</c>.</summary>
+    public static string Format(TimeSpan value)
+    {
+        if (value == TimeSpan.Zero)
+        {
+            return "0";
+        }
+        foreach (var (unit, ticks) in Units)
+        {
+            if (value.Ticks % ticks == 0)
+            {
+                return (value.Ticks / ticks).ToString(CultureInfo.InvariantCulture) + unit;
+            }
+        }
+        return value.ToString("c", CultureInfo.InvariantCulture);
+    }
+
+    private static readonly (string Unit, long Ticks)[] Units =
+        [("d", TimeSpan.TicksPerDay), ("h", TimeSpan.TicksPerHour), ("m", TimeSpan.TicksPerMinute), ("s", TimeSpan.TicksPerSecond), (" ms", TimeSpan.TicksPerMillisecond)];
 }

@@ -68,16 +68,15 @@ internal static class KeyBrakeHostExtensions
     public static WebApplicationBuilder AddKeyBrake(this WebApplicationBuilder builder)
     {
         AddDefaults(builder.Configuration);
-        builder.Services.AddOptionsWithValidateOnStart<KeyBrakeOptions>()
-            .Bind(builder.Configuration.GetSection(KeyBrakeOptions.Section));
-        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<KeyBrakeOptions>, KeyBrakeOptionsValidator>();
+        builder.Services.AddKeyBrakeOptions(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         // Graceful shutdown: the server stops first (refuses new connections, drains in-flight calls), then the
         // audit log's hosted service flushes the writer and takes a last checkpoint.
-        // Read raw (a bad value is reported by validation with the rest, not thrown here while the host is built).
+        // Bound apart from the validated options: a bad value is reported by validation with the rest, not thrown here
+        // while the host is built.
         var configuration = builder.Configuration;
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout =
-            Duration.TryParseConfig(configuration["KeyBrake:Proxy:DrainTimeout"], out var drain) && drain > TimeSpan.Zero ? drain : TimeSpan.FromSeconds(30));
+            OptionsBinding.Get<ProxyOptions>(configuration.GetSection("KeyBrake:Proxy")).DrainTimeout);
 
         var listeners = ListenerMap.FromConfiguration(builder.Configuration);
         builder.Configuration.AddInMemoryCollection(listeners.VendorEndpointConfiguration());

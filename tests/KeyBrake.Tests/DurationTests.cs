@@ -31,4 +31,19 @@ public sealed class DurationTests
         Assert.True(Duration.TryParseConfig("00:05:00", out var five) && five == TimeSpan.FromMinutes(5));
         Assert.False(Duration.TryParseConfig("-00:05:00", out _));
     }
+
+    [Theory]
+    [InlineData(0, "0")]
+    [InlineData(500, "500 ms")]
+    [InlineData(1_000, "1s")]
+    [InlineData(90_000, "90s")]
+    [InlineData(600_000, "10m")]
+    [InlineData(14_400_000, "4h")]
+    [InlineData(604_800_000, "7d")]
+    public void Format_LargestWholeUnit(long milliseconds, string expected) =>
+        Assert.Equal(expected, Duration.Format(TimeSpan.FromMilliseconds(milliseconds)));
+
+    [Fact]
+    public void Format_LessThanAMillisecond_TimeSpanText() =>
+        Assert.Equal("00:00:00.0001500", Duration.Format(TimeSpan.FromTicks(1500)));
 }

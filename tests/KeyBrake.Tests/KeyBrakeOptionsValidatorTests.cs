@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace KeyBrake.Tests;
 
 public sealed class KeyBrakeOptionsValidatorTests
@@ -6,9 +8,9 @@ public sealed class KeyBrakeOptionsValidatorTests
     public void Validate_Defaults_Succeed()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(KeyBrakeHostExtensions.Defaults).Build();
-        var options = configuration.GetSection("KeyBrake").Get<KeyBrakeOptions>()!;
+        var options = OptionsValidation.Bind(configuration);
 
-        Assert.True(new KeyBrakeOptionsValidator().Validate(null, options).Succeeded);
+        Assert.True(OptionsValidation.Validator(configuration).Validate(null, options).Succeeded);
     }
 
     [Fact]
@@ -23,20 +25,26 @@ public sealed class KeyBrakeOptionsValidatorTests
             },
             Secrets = new()
             {
-                Provider = "AzureKeyVault", KeyVaultUri = "http://vault", CacheTtl = "soon", MaxStale = "later",
-                ReadTimeout = "00:00:00.1", ReadRetries = 11, BreakDuration = "1h",
+                Provider = "AzureKeyVault", KeyVaultUri = "http://vault",
+                ReadTimeout = TimeSpan.FromMilliseconds(100), ReadRetries = 11, BreakDuration = TimeSpan.FromHours(1),
             },
-            Keys = new() { MaxTtl = "0s", DefaultTtl = "1h" },
+            Keys = new() { MaxTtl = TimeSpan.Zero, DefaultTtl = TimeSpan.FromHours(1) },
             Proxy = new() { MaxBodyBytes = 0 },
             Admin = new() { BootstrapToken = "short" },
             Audit = new()
             {
-                CheckpointEvery = 0, CheckpointInterval = "0s", CommitTimeout = "5m", QueueCapacity = 0, MaxBatch = 0,
+                CheckpointEvery = 0, CheckpointInterval = TimeSpan.Zero, CommitTimeout = TimeSpan.FromMinutes(5), QueueCapacity = 0, MaxBatch = 0,
                 Synchronous = "OFF", SigningKeySecretName = " ", AcknowledgeBrokenChainAt = 0,
             },
         };
 
-        var result = new KeyBrakeOptionsValidator().Validate(null, options);
+        // Texts that are not durations reach the validator through configuration (the binding keeps the defaults).
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["KeyBrake:Secrets:CacheTtl"] = "soon", ["KeyBrake:Secrets:MaxStale"] = "later",
+        }).Build();
+
+        var result = OptionsValidation.Validator(configuration).Validate(null, options);
 
         Assert.True(result.Failed);
         var failures = string.Join("\n", result.Failures!);
@@ -54,6 +62,41 @@ public sealed class KeyBrakeOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_UnreadableDurationsInTwoSections_ListedFirstWithEverySectionsErrors()
+    {
+        var configuration = OptionsValidation.Configuration(new Dictionary<string, string?>
+        {
+            ["KeyBrake:Proxy:DrainTimeout"] = "half a minute",
+            ["KeyBrake:Vendors:stripe:ConnectTimeout"] = "10 s",
+            ["KeyBrake:Audit:Synchronous"] = "OFF",
+        });
+
+        var result = OptionsValidation.Validator(configuration).Validate(null, OptionsValidation.Bind(configuration));
+
+        Assert.Equal(
+            [
+                "KeyBrake:Vendors:stripe:ConnectTimeout: '10 s' must be a positive duration of at most 5m.",
+                "KeyBrake:Proxy:DrainTimeout: 'half a minute' must be a positive duration of at most 10m.",
+                "KeyBrake:Audit:Synchronous: 'OFF' must be NORMAL or FULL.",
+            ],
+            result.Failures);
+    }
+
+    [Fact]
+    public void AddKeyBrakeOptions_RegistersEachSectionValidator_InTheOrderTheirErrorsAreListed()
+    {
+        var configuration = OptionsValidation.Configuration();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddKeyBrakeOptions(configuration).BuildServiceProvider();
+
+        Assert.Equal(
+            [
+                typeof(VendorsOptionsValidator), typeof(SecretsOptionsValidator), typeof(KeysOptionsValidator), typeof(StorageOptionsValidator),
+                typeof(ProxyOptionsValidator), typeof(AuditOptionsValidator), typeof(PricingOptionsValidator), typeof(AdminOptionsValidator),
+            ],
+            services.GetServices<IOptionsSectionValidator>().Select(v => v.GetType()));
+    }
+
+    [Fact]
     public void Validate_PricingFreeWrites_ListsEveryBadPattern()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(KeyBrakeHostExtensions.Defaults).AddInMemoryCollection(new Dictionary<string, string?>
@@ -67,7 +110,7 @@ public sealed class KeyBrakeOptionsValidatorTests
         }).Build();
         var options = configuration.GetSection("KeyBrake").Get<KeyBrakeOptions>()!;
 
-        var result = new KeyBrakeOptionsValidator().Validate(null, options);
+        var result = OptionsValidation.Validator().Validate(null, options);
 
         var failures = string.Join("\n", result.Failures ?? []);
         Assert.Equal(4, result.Failures?.Count(f => f.Contains(":FreeWrites:", StringComparison.Ordinal)));
@@ -95,7 +138,7 @@ public sealed class KeyBrakeOptionsValidatorTests
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var options = configuration.GetSection("KeyBrake").Get<KeyBrakeOptions>()! with { Admin = new() { AllowPlaintextNonLoopback = allowed } };
 
-        var result = new KeyBrakeOptionsValidator(configuration).Validate(null, options);
+        var result = OptionsValidation.Validator(configuration).Validate(null, options);
 
         Assert.Equal(error, result.Failed);
         if (error)
@@ -118,7 +161,7 @@ public sealed class KeyBrakeOptionsValidatorTests
             Proxy = new() { MaxInFlightBodyBytes = inFlight, MaxBodyBytes = maxBody },
         };
 
-        var result = new KeyBrakeOptionsValidator().Validate(null, options);
+        var result = OptionsValidation.Validator().Validate(null, options);
 
         Assert.Equal(error, result.Failed);
         if (error)
@@ -142,7 +185,7 @@ public sealed class KeyBrakeOptionsValidatorTests
             Storage = new() { Sqlite = new() { Path = database }, MinFreeBytes = minFreeBytes },
         };
 
-        var result = new KeyBrakeOptionsValidator().Validate(null, options);
+        var result = OptionsValidation.Validator().Validate(null, options);
 
         Assert.True(valid == result.Succeeded, result.FailureMessage);
     }

@@ -27,7 +27,7 @@ internal sealed partial class AuditLog(
     private AuditWriter? _writer;
     private string? _brokenChain;
 
-    public TimeSpan CommitTimeout { get; } = Duration.ParseConfig(options.Value.Audit.CommitTimeout);
+    public TimeSpan CommitTimeout { get; } = options.Value.Audit.CommitTimeout;
 
     /// <summary>
     /// Admin changes and start-up entries wait longer than an agent's call: an operator can wait a few seconds, and a
@@ -81,7 +81,7 @@ internal sealed partial class AuditLog(
             QueueCapacity = _options.QueueCapacity,
             MaxBatch = _options.MaxBatch,
             CheckpointEvery = _options.CheckpointEvery,
-            CheckpointInterval = Duration.ParseConfig(_options.CheckpointInterval),
+            CheckpointInterval = _options.CheckpointInterval,
             FlushCheckpointFile = _options.Synchronous == "FULL",
         }, chainStore, reader, SigningKey, time, loggers.CreateLogger<AuditWriter>(), commits);
         var writer = _writer;

@@ -20,9 +20,9 @@ internal sealed partial class KeyService(
     /// <summary>How long a revocation waits to learn whether the key exists before refusing it by id regardless.</summary>
     private static readonly TimeSpan ReadWithin = TimeSpan.FromSeconds(1);
 
-    public TimeSpan MaxTtl { get; } = Duration.ParseConfig(options.Value.Keys.MaxTtl);
+    public TimeSpan MaxTtl { get; } = options.Value.Keys.MaxTtl;
 
-    public TimeSpan DefaultTtl { get; } = Duration.ParseConfig(options.Value.Keys.DefaultTtl);
+    public TimeSpan DefaultTtl { get; } = options.Value.Keys.DefaultTtl;
 
     public ICollection<string> Vendors => options.Value.Vendors.Keys;
 

@@ -31,7 +31,7 @@ internal sealed partial class RevocationWriter(
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>No key outlives this from its creation, so no refusal in memory needs to either.</summary>
-    private readonly TimeSpan _maxTtl = Duration.ParseConfig(options.Value.Keys.MaxTtl);
+    private readonly TimeSpan _maxTtl = options.Value.Keys.MaxTtl;
 
     /// <summary>
     /// Refuses the key(s) now and queues the store write. The task completes with the keys the store revoked (none when

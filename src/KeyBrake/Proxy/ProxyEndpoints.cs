@@ -47,7 +47,7 @@ internal static class ProxyEndpoints
                 ClusterId = vendor.Key,
                 HttpRequest = new ForwarderRequestConfig
                 {
-                    ActivityTimeout = Duration.ParseConfig(vendor.Value.ResponseTimeout ?? options.Proxy.UpstreamTimeout),
+                    ActivityTimeout = vendor.Value.ResponseTimeout ?? options.Proxy.UpstreamTimeout,
                 },
                 Destinations = new Dictionary<string, DestinationConfig> { ["upstream"] = new() { Address = vendor.Value.Upstream! } },
             })]);
@@ -62,7 +62,7 @@ internal sealed class VendorHttpClientFactory(IOptions<KeyBrakeOptions> options)
         base.ConfigureHandler(context, handler);
         if (options.Value.Vendors.TryGetValue(context.ClusterId, out var vendor))
         {
-            handler.ConnectTimeout = Duration.ParseConfig(vendor.ConnectTimeout);
+            handler.ConnectTimeout = vendor.ConnectTimeout;
         }
     }
 }

@@ -49,7 +49,7 @@ internal static partial class KeyVaultResilience
                 FailureRatio = 0.5,
                 MinimumThroughput = 4,
                 SamplingDuration = TimeSpan.FromSeconds(30),
-                BreakDuration = Duration.ParseConfig(options.BreakDuration),
+                BreakDuration = options.BreakDuration,
                 OnOpened = args =>
                 {
                     Log.CircuitOpened(logger, args.BreakDuration.TotalSeconds, Describe(args.Outcome.Exception));
@@ -61,7 +61,7 @@ internal static partial class KeyVaultResilience
                     return ValueTask.CompletedTask;
                 },
             })
-            .AddTimeout(Duration.ParseConfig(options.ReadTimeout))
+            .AddTimeout(options.ReadTimeout)
             .Build();
     }
 

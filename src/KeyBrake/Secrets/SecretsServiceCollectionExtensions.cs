@@ -19,7 +19,7 @@ internal static class SecretsServiceCollectionExtensions
                 var secrets = sp.GetRequiredService<IOptions<KeyBrakeOptions>>().Value.Secrets;
                 var options = new SecretClientOptions { DisableChallengeResourceVerification = !secrets.VerifyChallengeResource };
                 options.Retry.MaxRetries = 0; // KeyVaultResilience retries, honouring Retry-After, behind its breaker
-                options.Retry.NetworkTimeout = Duration.ParseConfig(secrets.ReadTimeout);
+                options.Retry.NetworkTimeout = secrets.ReadTimeout;
                 return new SecretClient(new Uri(secrets.KeyVaultUri!), sp.GetRequiredService<TokenCredential>(), options);
             });
             services.TryAddKeyedSingleton<ISecretStore>("provider", (sp, _) => new AzureKeyVaultSecretStore(
@@ -39,8 +39,8 @@ internal static class SecretsServiceCollectionExtensions
             return new CachingSecretStore(
                 sp.GetRequiredKeyedService<ISecretStore>("provider"),
                 sp.GetRequiredService<TimeProvider>(),
-                Duration.ParseConfig(secrets.CacheTtl),
-                Duration.ParseConfig(secrets.MaxStale),
+                secrets.CacheTtl,
+                secrets.MaxStale,
                 sp.GetRequiredService<ILogger<CachingSecretStore>>());
         });
         return services;

@@ -65,4 +65,33 @@ public sealed class StartupValidationTests
             Assert.Contains(expected, host.Output, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task BadDurationsInTwoSections_AndABadNumber_ExitTwo_ListingEachWithTheKeyAndText()
+    {
+        await using var vendor = await FakeVendor.StartAsync();
+        await using var host = await KeyBrakeProcess.StartAsync(vendor, new()
+        {
+            ["KeyBrake__Proxy__DrainTimeout"] = "half a minute", // also read before validation, for the host's shutdown time-out
+            ["KeyBrake__Secrets__MaxStale"] = "15 min",
+            ["KeyBrake__Audit__CommitTimeout"] = "5m", // a duration, out of range
+            ["KeyBrake__Proxy__MaxBodyBytes"] = "1 MiB", // not a number: reported too, not thrown out of the binder
+        }, waitUntilHealthy: false);
+
+        var exitCode = await host.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("KeyBrake did not start: the configuration is invalid.", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
+        foreach (var expected in new[]
+        {
+            "  - KeyBrake:Proxy:DrainTimeout: 'half a minute' must be a positive duration of at most 10m.",
+            "  - KeyBrake:Secrets:MaxStale: '15 min' is not a duration.",
+            "  - KeyBrake:Audit:CommitTimeout: '5m' must be a positive duration of at most 1m.",
+            "  - KeyBrake:Proxy:MaxBodyBytes: '1 MiB' must be a whole number.",
+        })
+        {
+            Assert.Contains(expected, host.Output, StringComparison.Ordinal);
+        }
+    }
 }

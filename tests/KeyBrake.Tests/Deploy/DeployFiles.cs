@@ -86,8 +86,7 @@ internal static class DeployFiles
             builder.AddInMemoryCollection(layer);
         }
         var configuration = builder.Build();
-        var options = configuration.GetSection(KeyBrakeOptions.Section).Get<KeyBrakeOptions>()!;
-        return new KeyBrakeOptionsValidator(configuration).Validate(null, options);
+        return OptionsValidation.Validator(configuration).Validate(null, OptionsValidation.Bind(configuration));
     }
 
     /// <summary>
@@ -101,13 +100,13 @@ internal static class DeployFiles
         {
             builder.AddInMemoryCollection(layer);
         }
-        var options = builder.Build().GetSection(KeyBrakeOptions.Section).Get<KeyBrakeOptions>()!;
+        var options = OptionsValidation.Bind(builder.Build());
         return KeyBrake.Storage.DataDirectory.Resolve(options, workingDirectory);
     }
 
-    // Scalars (and nullable scalars) end the path: a further segment is unknown.
+    // Scalars (and nullable scalars, durations) end the path: a further segment is unknown.
     private static Type? Leaf(Type type) =>
-        type == typeof(string) || type.IsPrimitive || Nullable.GetUnderlyingType(type) is not null || type.IsEnum ? null : type;
+        type == typeof(string) || type == typeof(TimeSpan) || type.IsPrimitive || Nullable.GetUnderlyingType(type) is not null || type.IsEnum ? null : type;
 
     private static string FindRoot()
     {

@@ -130,7 +130,7 @@ public sealed partial class DeployFilesTests
         Assert.Equal("true", (string)At(container, "securityContext")["readOnlyRootFilesystem"]);
         Assert.Equal("true", (string)At(podSpec, "securityContext")["runAsNonRoot"]);
         Assert.NotEqual("0", (string)At(podSpec, "securityContext")["runAsUser"]);
-        var drain = Duration.ParseConfig(appsettings.GetValueOrDefault("KeyBrake:Proxy:DrainTimeout") ?? new ProxyOptions().DrainTimeout);
+        var drain = appsettings.GetValueOrDefault("KeyBrake:Proxy:DrainTimeout") is { } text ? Duration.ParseConfig(text) : new ProxyOptions().DrainTimeout;
         Assert.True(int.Parse((string)podSpec["terminationGracePeriodSeconds"], System.Globalization.CultureInfo.InvariantCulture) > drain.TotalSeconds);
         Assert.Equal("1", (string)At(deployment, "spec")["replicas"]); // one SQLite writer
         Assert.Equal("Recreate", (string)At(deployment, "spec", "strategy")["type"]);
