@@ -49,6 +49,7 @@ public abstract class AuditReaderConformance : AuditConformance
         { "from_inclusive", [6, 7, 8, 9, 10, 11, 12] },
         { "to_exclusive", [1, 2] },
         { "from_to", [3, 4] },
+        { "from_to_ts_out_of_seq_order", [10, 11, 12] }, // seq 12 was stamped before seq 11: still seq order
         { "min_cost_inclusive", [1, 11] },
         { "max_cost_inclusive", [3, 4, 7, 12] },          // entries without a cost never match a cost bound
         { "min_max_cost", [2, 3, 5, 7, 12] },
@@ -77,6 +78,7 @@ public abstract class AuditReaderConformance : AuditConformance
         "from_inclusive" => new AuditFilter { From = "2026-06-03T10:00:05.000Z" },
         "to_exclusive" => new AuditFilter { To = "2026-06-03T10:00:02.000Z" },
         "from_to" => new AuditFilter { From = "2026-06-03T10:00:02.000Z", To = "2026-06-03T10:00:04.000Z" },
+        "from_to_ts_out_of_seq_order" => new AuditFilter { From = "2026-06-03T10:00:09.000Z", To = "2026-06-05T00:00:00.000Z" },
         "min_cost_inclusive" => new AuditFilter { MinCostMicros = 5_000_000 },
         "max_cost_inclusive" => new AuditFilter { MaxCostMicros = 2_000 },
         "min_max_cost" => new AuditFilter { MinCostMicros = 1, MaxCostMicros = 4_000_000 },
@@ -113,6 +115,7 @@ public abstract class AuditReaderConformance : AuditConformance
     [InlineData("vendor", 2)]
     [InlineData("label_prefix", 3)]
     [InlineData("after_seq", 2)]
+    [InlineData("from_to_ts_out_of_seq_order", 1)]
     public async Task QueryAsync_PagedByAfterSeq_ReturnsEveryMatchExactlyOnce_InSeqOrder(string filter, int limit)
     {
         var stored = await SeedAsync();

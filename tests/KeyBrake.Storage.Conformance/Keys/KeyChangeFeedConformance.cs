@@ -52,35 +52,44 @@ public abstract class KeyChangeFeedConformance : StoreConformance
     [Fact]
     public async Task PublishSubscribeAndDispose_Concurrently_NeverThrow_NorLoseAChangeForALiveSubscriber()
     {
-        const int publishers = 4, each = 250, churners = 4;
+        const int publishers = 4, each = 20_000, churners = 4;
         var live = new Received();
         using var liveSubscription = Feed.Subscribe(live.Add);
         using var stop = new CancellationTokenSource();
+        using var start = new Barrier(publishers + churners);
+        var churned = 0L;
 
-        var churn = Enumerable.Range(0, churners).Select(_ => Task.Run(() =>
+        // Threads of their own, started together: on a busy pool the publishers could finish before any churner runs.
+        var churn = Enumerable.Range(0, churners).Select(_ => Run(() =>
         {
+            start.SignalAndWait();
             while (!stop.IsCancellationRequested)
             {
-                using (Feed.Subscribe(_ => { }))
-                {
-                    Thread.Yield();
-                }
+                // Several at a time (each its own callback), so that a publisher walks a list a change can meet.
+                var subscriptions = Enumerable.Range(0, 8).Select(i => Feed.Subscribe(change => GC.KeepAlive(i))).ToList();
+                subscriptions.ForEach(s => s.Dispose());
+                Interlocked.Increment(ref churned);
             }
         })).ToArray();
-        var publish = Enumerable.Range(0, publishers).Select(p => Task.Run(() =>
+        var publish = Enumerable.Range(0, publishers).Select(p => Run(() =>
         {
+            start.SignalAndWait();
             for (var i = 0; i < each; i++)
             {
                 Feed.Publish(new KeyChange($"key_{p}_{i}", "hash"));
             }
         })).ToArray();
         await Task.WhenAll(publish);
+        var churnedWhilePublishing = Interlocked.Read(ref churned);
         await stop.CancelAsync();
         await Task.WhenAll(churn);
 
+        Assert.True(churnedWhilePublishing > 0);
         await live.WaitForAsync(publishers * each);
         Assert.Equal(publishers * each, live.Changes.Select(c => c.KeyId).Distinct().Count());
     }
+
+    private static Task Run(Action body) => Task.Factory.StartNew(body, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>What one subscriber received, in order.</summary>
     private sealed class Received
