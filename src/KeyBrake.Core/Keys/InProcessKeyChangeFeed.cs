@@ -4,35 +4,39 @@ namespace KeyBrake.Keys;
 public sealed class InProcessKeyChangeFeed : IKeyChangeFeed
 {
     private readonly Lock _gate = new();
-    private Action<KeyChange>[] _subscribers = [];
+    private Subscription[] _subscribers = [];
 
     public void Publish(KeyChange change)
     {
         foreach (var subscriber in Volatile.Read(ref _subscribers))
         {
-            subscriber(change);
+            subscriber.OnChange(change);
         }
     }
 
     public IDisposable Subscribe(Action<KeyChange> onChange)
     {
+        var subscription = new Subscription(this, onChange);
         lock (_gate)
         {
-            _subscribers = [.. _subscribers, onChange];
+            _subscribers = [.. _subscribers, subscription];
         }
-        return new Subscription(this, onChange);
+        return subscription;
     }
 
-    private void Unsubscribe(Action<KeyChange> onChange)
+    /// <summary>Removes this subscription only (two may share one delegate).</summary>
+    private void Unsubscribe(Subscription subscription)
     {
         lock (_gate)
         {
-            _subscribers = [.. _subscribers.Where(s => s != onChange)];
+            _subscribers = [.. _subscribers.Where(s => !ReferenceEquals(s, subscription))];
         }
     }
 
     private sealed class Subscription(InProcessKeyChangeFeed feed, Action<KeyChange> onChange) : IDisposable
     {
-        public void Dispose() => feed.Unsubscribe(onChange);
+        public Action<KeyChange> OnChange => onChange;
+
+        public void Dispose() => feed.Unsubscribe(this);
     }
 }

@@ -50,6 +50,20 @@ public abstract class KeyChangeFeedConformance : StoreConformance
     }
 
     [Fact]
+    public async Task Dispose_OfOneOfTwoSubscriptionsWithTheSameDelegate_KeepsTheOther()
+    {
+        var received = new Received();
+        Action<KeyChange> onChange = received.Add;
+        var first = Feed.Subscribe(onChange);
+        using var second = Feed.Subscribe(onChange);
+
+        first.Dispose();
+        Feed.Publish(new KeyChange("key_1", "hash_1"));
+
+        await received.WaitForAsync(1); // the second subscription still hears it, once
+    }
+
+    [Fact]
     public async Task PublishSubscribeAndDispose_Concurrently_NeverThrow_NorLoseAChangeForALiveSubscriber()
     {
         const int publishers = 4, each = 20_000, churners = 4;
