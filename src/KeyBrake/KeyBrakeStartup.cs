@@ -8,15 +8,18 @@ namespace KeyBrake;
 /// Start-up, in order, before any hosted service starts and before the server listens: the data directory
 /// (owner-only, SPEC §2), the store's migrations, the audit log (its tail is checked before anything writes an entry),
 /// then the bootstrap principal. Registered first, so its <see cref="StartingAsync"/> runs before every other one.
+/// Nothing here may touch the file system before the data directory is prepared: the host builds every hosted service
+/// (the audit log among them) before this runs, so the free-space floor takes its first reading in <c>Start</c>.
 /// </summary>
-internal sealed class KeyBrakeStartup(DataDirectory dataDirectory, IStoreEngine store, AuditLog audit, AdminBootstrap bootstrap) : IHostedLifecycleService
+internal sealed class KeyBrakeStartup(IServiceProvider services) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
     {
-        dataDirectory.Prepare();
-        store.Migrate();
-        audit.Start();
-        bootstrap.Run();
+        services.GetRequiredService<DataDirectory>().Prepare();
+        services.GetRequiredService<IStoreEngine>().Migrate();
+        services.GetRequiredService<StoreFreeSpace>().Start();
+        services.GetRequiredService<AuditLog>().Start();
+        services.GetRequiredService<AdminBootstrap>().Run();
         return Task.CompletedTask;
     }
 

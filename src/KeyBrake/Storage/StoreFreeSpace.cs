@@ -13,19 +13,30 @@ internal sealed partial class StoreFreeSpace : IDisposable
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
 
     private readonly long _minFreeBytes;
+    private readonly IStoreEngine _store;
+    private readonly TimeProvider _time;
     private readonly ILogger<StoreFreeSpace> _logger;
-    private readonly ITimer? _timer;
+    private ITimer? _timer;
     private string? _problem;
 
     public StoreFreeSpace(IOptions<KeyBrakeOptions> options, IStoreEngine store, TimeProvider time, ILogger<StoreFreeSpace> logger)
     {
         _minFreeBytes = options.Value.Storage.MinFreeBytes;
-        var directory = store.LocalDirectory;
+        _store = store;
+        _time = time;
         _logger = logger;
-        if (_minFreeBytes > 0 && directory is not null) // 0 turns the check off; a database server keeps its own floor
+    }
+
+    /// <summary>
+    /// Called at start-up once the store's directory exists (<see cref="KeyBrakeStartup"/>), before the server listens:
+    /// the first reading, then one a second.
+    /// </summary>
+    public void Start()
+    {
+        if (_minFreeBytes > 0 && _store.LocalDirectory is { } directory) // 0 turns the check off; a database server keeps its own floor
         {
             Refresh(directory);
-            _timer = time.CreateTimer(_ => Refresh(directory), null, Period, Period);
+            _timer = _time.CreateTimer(_ => Refresh(directory), null, Period, Period);
         }
     }
 
