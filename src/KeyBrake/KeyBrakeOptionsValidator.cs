@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using KeyBrake.Proxy;
+using KeyBrake.Vendors;
 using Microsoft.Extensions.Options;
 
 namespace KeyBrake;
@@ -8,7 +8,7 @@ namespace KeyBrake;
 internal sealed partial class KeyBrakeOptionsValidator(IConfiguration? configuration = null) : IValidateOptions<KeyBrakeOptions>
 {
     /// <summary>The vendors KeyBrake knows how to authenticate and price (SPEC §4–§5).</summary>
-    public static readonly HashSet<string> KnownVendors = ["stripe", "twilio", "resend"];
+    public static readonly HashSet<string> KnownVendors = [.. Vendors.VendorProfiles.Names];
 
 
     public ValidateOptionsResult Validate(string? name, KeyBrakeOptions options)

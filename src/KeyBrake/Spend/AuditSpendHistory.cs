@@ -10,7 +10,10 @@ namespace KeyBrake.Spend;
 /// </summary>
 internal sealed class AuditSpendHistory(SqliteDatabase database) : ISpendHistory
 {
-    public long SpentOn(string keyId, DateOnly day)
+    public ValueTask<long> SpentOnAsync(string keyId, DateOnly day, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(SpentOn(keyId, day));
+
+    private long SpentOn(string keyId, DateOnly day)
     {
         var from = Timestamps.ToText(new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
         using var connection = database.Open();
