@@ -14,25 +14,16 @@ internal sealed class SpendGate(Pricer pricer, IEnumerable<IPriceLookup> lookups
 {
     private readonly FrozenDictionary<string, IPriceLookup> _lookups = lookups.ToFrozenDictionary(l => l.Vendor, StringComparer.Ordinal);
 
-    public async ValueTask<SpendDecision> ReserveAsync(VaultKey key, SpendRequest request, CancellationToken cancellationToken)
+    /// <remarks>Synchronous when no upstream read is needed and the ledger answers at once (in memory): no task, one decision.</remarks>
+    public ValueTask<SpendDecision> ReserveAsync(VaultKey key, SpendRequest request, CancellationToken cancellationToken)
     {
         var price = pricer.Price(request.Vendor, request.Method, request.Path, request.ReadFields);
-        if (price.Lookup is { } lookup && price.Refusal is null)
-        {
-            price = _lookups.TryGetValue(request.Vendor, out var reader)
-                ? await reader.PriceAsync(lookup, request, key.StripeAccounts, cancellationToken)
-                : Price.Unpriceable($"KeyBrake cannot read {request.Vendor} objects to price this call"); // fail closed
-        }
-        if (price.Refusal is not null)
-        {
-            return new SpendDecision(SpendVerdict.Unpriceable, request.Vendor, price);
-        }
-        var reservation = await ledger.ReserveAsync(key.Id, key.DailyCapMicros, price.Estimate, cancellationToken);
-        return new SpendDecision(reservation.Granted ? SpendVerdict.Reserved : SpendVerdict.CapExceeded, request.Vendor, price,
-            new MicroUsd(key.DailyCapMicros), reservation);
+        return price.Lookup is not null && price.Refusal is null
+            ? LookUpThenReserveAsync(key, request, price.Lookup, cancellationToken)
+            : Reserve(key, request.Vendor, price, cancellationToken);
     }
 
-    public async ValueTask<MicroUsd> SettleAsync(SpendDecision decision, int? upstreamStatus, bool replayed, byte[]? responseJson, CancellationToken cancellationToken)
+    public ValueTask<MicroUsd> SettleAsync(SpendDecision decision, int? upstreamStatus, bool replayed, byte[]? responseJson, CancellationToken cancellationToken)
     {
         var counted = upstreamStatus switch
         {
@@ -41,11 +32,12 @@ internal sealed class SpendGate(Pricer pricer, IEnumerable<IPriceLookup> lookups
             _ when replayed => default,
             _ => (responseJson is null ? null : pricer.StatedPrice(decision.Vendor, responseJson)) ?? decision.Estimate,
         };
-        if (decision.Ledger.Granted)
+        if (!decision.Ledger.Granted)
         {
-            await ledger.SettleAsync(decision.Ledger, counted, cancellationToken);
+            return ValueTask.FromResult(counted);
         }
-        return counted;
+        var settling = ledger.SettleAsync(decision.Ledger, counted, cancellationToken);
+        return settling.IsCompletedSuccessfully ? ValueTask.FromResult(counted) : SettledAsync(settling, counted);
     }
 
     public ValueTask ReleaseAsync(SpendDecision decision, CancellationToken cancellationToken) =>
@@ -55,5 +47,38 @@ internal sealed class SpendGate(Pricer pricer, IEnumerable<IPriceLookup> lookups
     {
         var figures = await ledger.TodayAsync(key.Id, cancellationToken);
         return (new MicroUsd(figures.SpentMicros), new MicroUsd(figures.ReservedMicros));
+    }
+
+    private ValueTask<SpendDecision> Reserve(VaultKey key, string vendor, Price price, CancellationToken cancellationToken)
+    {
+        if (price.Refusal is not null)
+        {
+            return ValueTask.FromResult(new SpendDecision(SpendVerdict.Unpriceable, vendor, price));
+        }
+        var reserving = ledger.ReserveAsync(key.Id, key.DailyCapMicros, price.Estimate, cancellationToken);
+        return reserving.IsCompletedSuccessfully
+            ? ValueTask.FromResult(Decide(key, vendor, price, reserving.Result))
+            : DecideAsync(key, vendor, price, reserving);
+    }
+
+    /// <summary>An amount known only upstream (SPEC §5): the vendor's lookup reads it; no lookup for the vendor fails closed.</summary>
+    private async ValueTask<SpendDecision> LookUpThenReserveAsync(VaultKey key, SpendRequest request, UpstreamLookup lookup, CancellationToken cancellationToken)
+    {
+        var price = _lookups.TryGetValue(request.Vendor, out var reader)
+            ? await reader.PriceAsync(lookup, request, key.StripeAccounts, cancellationToken)
+            : Price.Unpriceable($"KeyBrake cannot read {request.Vendor} objects to price this call");
+        return await Reserve(key, request.Vendor, price, cancellationToken);
+    }
+
+    private static async ValueTask<SpendDecision> DecideAsync(VaultKey key, string vendor, Price price, ValueTask<LedgerReservation> reserving) =>
+        Decide(key, vendor, price, await reserving);
+
+    private static SpendDecision Decide(VaultKey key, string vendor, Price price, LedgerReservation reservation) =>
+        new(reservation.Granted ? SpendVerdict.Reserved : SpendVerdict.CapExceeded, vendor, price, new MicroUsd(key.DailyCapMicros), reservation);
+
+    private static async ValueTask<MicroUsd> SettledAsync(ValueTask settling, MicroUsd counted)
+    {
+        await settling;
+        return counted;
     }
 }

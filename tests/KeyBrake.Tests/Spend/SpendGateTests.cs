@@ -77,6 +77,24 @@ public sealed class SpendGateTests
         Assert.Equal(SpendVerdict.Unpriceable, decision.Verdict);
     }
 
+    [Fact]
+    public async Task ReserveAndSettleAsync_ACallOnAnOpenDay_AllocateOnlyTheDecision()
+    {
+        var (sut, _) = CreateSut();
+        var (key, read) = (Key(), Request("stripe", "GET", "/v1/charges", ""));
+        await sut.SettleAsync(await sut.ReserveAsync(key, read, default), 200, false, null, default); // the day is open, the code warm
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var decision = await sut.ReserveAsync(key, read, default);
+        await sut.SettleAsync(decision, 200, false, null, default);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // The hot path: one SpendDecision (88 bytes on x64). The ledger's reservation is a value, and no task or state
+        // machine is made: every ValueTask completes synchronously (Debug builds box an async method's state machine).
+        Assert.Equal(SpendVerdict.Reserved, decision.Verdict);
+        Assert.InRange(allocated, 1, 96);
+    }
+
     [Theory]
     [InlineData(200, false, 5_000_000)]  // executed: counts
     [InlineData(201, true, 0)]           // Idempotent-Replayed: the first call counted
