@@ -88,7 +88,7 @@ public sealed class SpendLedgerTests
     }
 
     [Fact]
-    public async Task TryReserve_OverTheCap_IsRefusedWithTheFigures_AndReservesNothing()
+    public async Task ReserveAsync_OverTheCap_IsRefusedWithTheFigures_AndReservesNothing()
     {
         var ledger = new SpendLedger(TimeProvider.System, new History(98 * MicroUsd.PerUsd));
 
