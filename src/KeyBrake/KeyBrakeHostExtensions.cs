@@ -7,6 +7,7 @@ using KeyBrake.Secrets;
 using KeyBrake.Spend;
 using KeyBrake.Storage;
 using KeyBrake.Telemetry;
+using KeyBrake.Vendors;
 using Microsoft.Extensions.Configuration.Memory;
 
 namespace KeyBrake;
@@ -14,19 +15,10 @@ namespace KeyBrake;
 internal static class KeyBrakeHostExtensions
 {
     /// <summary>Documented defaults (README, SPEC §1–§2), at the lowest priority so every other source overrides them.</summary>
-    internal static readonly Dictionary<string, string?> Defaults = new()
+    internal static readonly Dictionary<string, string?> Defaults = new(VendorProfiles.ConfigurationDefaults) // KeyBrake:Vendors:{name}:Upstream/SecretName/Auth
     {
         ["Kestrel:Endpoints:Proxy:Url"] = "http://0.0.0.0:8080",
         ["Kestrel:Endpoints:Admin:Url"] = "http://127.0.0.1:8081",
-        ["KeyBrake:Vendors:stripe:Upstream"] = "https://api.stripe.com",
-        ["KeyBrake:Vendors:stripe:SecretName"] = "stripe-api-key",
-        ["KeyBrake:Vendors:stripe:Auth"] = VendorCredential.Bearer,
-        ["KeyBrake:Vendors:twilio:Upstream"] = "https://api.twilio.com",
-        ["KeyBrake:Vendors:twilio:SecretName"] = "twilio-auth-token",
-        ["KeyBrake:Vendors:twilio:Auth"] = VendorCredential.Basic,
-        ["KeyBrake:Vendors:resend:Upstream"] = "https://api.resend.com",
-        ["KeyBrake:Vendors:resend:SecretName"] = "resend-api-key",
-        ["KeyBrake:Vendors:resend:Auth"] = VendorCredential.Bearer,
         // Pricing (SPEC §5): FX as micro-USD per major unit, rounded up; prices in micro-USD. Set your own.
         ["KeyBrake:Pricing:Fx:usd"] = "1000000",
         ["KeyBrake:Pricing:Fx:eur"] = "1100000",
@@ -89,6 +81,7 @@ internal static class KeyBrakeHostExtensions
         builder.Services.AddKeyBrakeAdmin();
         builder.Services.AddKeyBrakeDashboard();
         builder.Services.AddKeyBrakeSecrets(builder.Configuration);
+        builder.Services.AddKeyBrakeVendors();
         builder.Services.AddKeyBrakeSpend();
         builder.Services.AddKeyBrakeAudit();
         builder.Services.AddKeyBrakeProxy();

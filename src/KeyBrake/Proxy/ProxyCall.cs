@@ -22,7 +22,8 @@ internal sealed class ProxyCall(string vendor, string path, string requestId)
 
     public EndpointPattern? Matched { get; set; }
 
-    public SpendReservation? Reservation { get; set; }
+    /// <summary>The spend step's decision for this call (its estimate and price go into the audit entries).</summary>
+    public SpendDecision? Reservation { get; set; }
 
     /// <summary>The request body, read once (bounded by MaxBodyBytes) so pricing and forwarding see the same bytes.</summary>
     public ReadOnlyMemory<byte> Body { get; set; }

@@ -2,6 +2,8 @@ using KeyBrake.Keys;
 using KeyBrake.Secrets;
 using KeyBrake.Spend;
 using KeyBrake.Telemetry;
+using KeyBrake.Vendors;
+using KeyBrake.Vendors.Stripe;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
@@ -82,9 +84,12 @@ internal sealed partial class ProxyPolicyMiddleware(
     /// <summary>Steps 7–11 for a call whose key, allowlist and body passed.</summary>
     private async Task ReserveAndForwardAsync(HttpContext context, ProxyCall call)
     {
-        var reservation = await spend.ReserveAsync(call.Key!, context, context.RequestAborted);
+        var request = context.Request;
+        var reservation = await spend.ReserveAsync(call.Key!,
+            new SpendRequest(call.Vendor, request.Method, call.Path, () => call.ReadFields(request), request.Headers[StripeAccountHeader.Name]),
+            context.RequestAborted);
         call.Reservation = reservation;
-        if (reservation.Denial is { } refused)
+        if (SpendRefusals.For(reservation, call.Key!) is { } refused)
         {
             await DenyAsync(context, call, refused);
             return;
@@ -208,7 +213,7 @@ internal sealed partial class ProxyPolicyMiddleware(
     }
 
     /// <summary>Step 10, and the upstream failures YARP reports: 502 upstream_unreachable, 504 upstream_timeout.</summary>
-    private async Task AfterForwardAsync(HttpContext context, ProxyCall call, SpendReservation reservation)
+    private async Task AfterForwardAsync(HttpContext context, ProxyCall call, SpendDecision reservation)
     {
         var failure = context.Features.Get<IForwarderErrorFeature>();
         var neverConnected = failure is not null && NeverConnected(failure.Exception);
@@ -223,7 +228,8 @@ internal sealed partial class ProxyPolicyMiddleware(
         else
         {
             int? upstreamStatus = failure is null ? context.Response.StatusCode : null;
-            settled = await spend.SettleAsync(reservation, context, upstreamStatus, CancellationToken.None);
+            var replayed = context.Response.Headers["Idempotent-Replayed"] == "true"; // Stripe: an idempotent retry, not a new charge
+            settled = await spend.SettleAsync(reservation, upstreamStatus, replayed, call.ResponseJson, CancellationToken.None);
             // SPEC §5: a 5xx, a time-out or a broken connection after forwarding may or may not have executed.
             outcome = upstreamStatus switch
             {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Encodings.Web;
+using KeyBrake.Vendors;
 using Microsoft.Extensions.Primitives;
 
 namespace KeyBrake.Proxy;
@@ -174,25 +175,10 @@ internal sealed class SecretScrubber
         return new StringValues(replaced);
     }
 
-    /// <summary>The secret and Twilio's Basic credential, each as sent, percent-encoded and JSON-escaped.</summary>
+    /// <summary>Each secret the credential holds (Twilio's Basic: the value and the token in it), as sent, percent-encoded and JSON-escaped.</summary>
     private static IEnumerable<string> Forms(string credential)
     {
-        var space = credential.IndexOf(' ', StringComparison.Ordinal);
-        var value = space < 0 ? credential : credential[(space + 1)..];
-        var secrets = new List<string> { value };
-        if (credential.StartsWith(VendorCredential.Basic + " ", StringComparison.Ordinal))
-        {
-            try
-            {
-                var pair = Encoding.UTF8.GetString(Convert.FromBase64String(value));
-                secrets.Add(pair[(pair.IndexOf(':', StringComparison.Ordinal) + 1)..]);
-            }
-            catch (FormatException)
-            {
-                // Not base64 after all: the value as sent is still scrubbed.
-            }
-        }
-        foreach (var secret in secrets)
+        foreach (var secret in VendorCredential.Secrets(credential))
         {
             yield return secret;
             var escaped = Uri.EscapeDataString(secret);

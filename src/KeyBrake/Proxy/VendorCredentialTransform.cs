@@ -1,3 +1,4 @@
+using KeyBrake.Vendors;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
 
@@ -15,17 +16,10 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
 {
     public const string RemainingHeader = "X-KeyBrake-Remaining-Usd";
 
-    /// <summary>Vendors whose success responses state what the call cost (SPEC §5: Twilio's <c>price</c>).</summary>
-    private static readonly HashSet<string> PricedFromResponse = ["twilio"];
     private const string KeyBrakeHeaderPrefix = "X-KeyBrake-";
 
-    /// <summary>
-    /// SPEC §4 step 11 on success bodies: Twilio's Account resource (<c>GET /2010-04-01/Accounts/{sid}.json</c>, and
-    /// the subaccounts in <c>Accounts.json</c>) states <c>auth_token</c> — the secret KeyBrake injects. Stripe and
-    /// Resend return no caller's own secret key in a success body, so theirs stream through unbuffered (Stripe is the
-    /// hot path); their error bodies are still scrubbed.
-    /// </summary>
-    private static readonly HashSet<string> ScrubsSuccessBodies = ["twilio"];
+    /// <summary>The largest success body read for what only the body states (a request id, a price): a small JSON answer.</summary>
+    private const int MaxInspectedBodyBytes = 64 * 1024;
 
     /// <summary>Set when a success body was withheld because it could not be decoded and checked for the secret.</summary>
     public const string BodyWithheldHeader = "X-KeyBrake-Body-Withheld";
@@ -90,13 +84,12 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
             {
                 await ScrubBodyAsync(transform, call, scrubber);
             }
-            else if (ScrubsSuccessBodies.Contains(call.Vendor))
+            else if (VendorProfiles.Find(call.Vendor) is { } profile)
             {
-                await ScrubSuccessBodyAsync(transform, call, scrubber);
-            }
-            else
-            {
-                await InspectResponseBodyAsync(transform, call);
+                // SPEC §4 step 11 on success bodies: only a vendor whose success responses can carry the secret (its
+                // profile says so: Twilio's Account resource states auth_token) has them buffered and scrubbed; the
+                // others stream through (Stripe is the hot path), their error bodies still scrubbed above.
+                await (profile.ScrubsSuccessBodies ? ScrubSuccessBodyAsync(transform, call, profile, scrubber) : InspectResponseBodyAsync(transform, call, profile));
             }
         });
         context.AddResponseTrailersTransform(transform =>
@@ -148,8 +141,8 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
     }
 
     /// <summary>
-    /// A 2xx body of a vendor in <see cref="ScrubsSuccessBodies"/>: read, decoded and scrubbed like an error body, and
-    /// sent decoded. The call has happened (it may have moved money), so its answer is never dropped for its size: a
+    /// A 2xx body of a vendor whose profile says <see cref="VendorProfile.ScrubsSuccessBodies"/>: read, decoded and
+    /// scrubbed like an error body, and sent decoded. The call has happened (it may have moved money), so its answer is never dropped for its size: a
     /// body over <see cref="MaxScrubbedBodyBytes"/> (raw or decoded) streams from its first byte through the decoder and
     /// <see cref="SecretScrubber.CopyScrubbedAsync"/>, which works for any size. Fail closed only where nothing can
     /// check it — a coding KeyBrake cannot read (unknown, stacked, corrupt before anything was sent): the status and
@@ -157,7 +150,7 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
     /// the agent is not left taking an empty body for the answer. A body that breaks off mid-stream aborts the response
     /// rather than end it as if whole.
     /// </summary>
-    private async Task ScrubSuccessBodyAsync(ResponseTransformContext transform, ProxyCall call, SecretScrubber scrubber)
+    private async Task ScrubSuccessBodyAsync(ResponseTransformContext transform, ProxyCall call, VendorProfile profile, SecretScrubber scrubber)
     {
         var http = transform.HttpContext;
         var response = transform.ProxyResponse!;
@@ -179,7 +172,7 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
                 if (response.Content.Headers.ContentType?.MediaType == "application/json")
                 {
                     call.ResponseJson = body; // the price (SPEC §5), read from what the agent sees
-                    call.VendorRequestId = IdInHeader(response) ? null : ResponseBodyIds.Find(body);
+                    call.VendorRequestId = IdInHeader(response, profile) ? null : profile.RequestIdFromBody(body);
                 }
                 http.Response.ContentLength = body.Length;
                 await http.Response.Body.WriteAsync(body, aborted);
@@ -237,33 +230,33 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
     /// A small JSON success body is read when KeyBrake needs something only the body states: the vendor request id
     /// (Resend's email id) or the settled price (Twilio's <c>price</c>). The bytes then go to the agent untouched.
     /// </summary>
-    private static async Task InspectResponseBodyAsync(ResponseTransformContext transform, ProxyCall call)
+    private static async Task InspectResponseBodyAsync(ResponseTransformContext transform, ProxyCall call, VendorProfile profile)
     {
         var response = transform.ProxyResponse;
-        var idInHeader = response is not null && IdInHeader(response);
-        if (response is not { IsSuccessStatusCode: true } || (idInHeader && !PricedFromResponse.Contains(call.Vendor))
+        var idInHeader = response is not null && IdInHeader(response, profile);
+        if (response is not { IsSuccessStatusCode: true } || (idInHeader && !profile.StatesPrice)
             || response.Content.Headers.ContentType?.MediaType != "application/json"
-            || response.Content.Headers.ContentLength is 0 or > ResponseBodyIds.MaxBytes)
+            || response.Content.Headers.ContentLength is 0 or > MaxInspectedBodyBytes)
         {
             return;
         }
-        // Read at most MaxBytes + 1: a larger body (length not declared) is passed on as it streams, uninspected.
+        // Read at most MaxInspectedBodyBytes + 1: a larger body (length not declared) is passed on as it streams, uninspected.
         var aborted = transform.HttpContext.RequestAborted;
         var upstream = await response.Content.ReadAsStreamAsync(aborted);
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(ResponseBodyIds.MaxBytes + 1);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(MaxInspectedBodyBytes + 1);
         try
         {
             var length = 0;
             int read;
-            while (length <= ResponseBodyIds.MaxBytes && (read = await upstream.ReadAsync(buffer.AsMemory(length, ResponseBodyIds.MaxBytes + 1 - length), aborted)) > 0)
+            while (length <= MaxInspectedBodyBytes && (read = await upstream.ReadAsync(buffer.AsMemory(length, MaxInspectedBodyBytes + 1 - length), aborted)) > 0)
             {
                 length += read;
             }
             transform.SuppressResponseBody = true;
-            if (length <= ResponseBodyIds.MaxBytes && ResponseBodyIds.Decoded(buffer.AsSpan(0, length).ToArray(), response.Content.Headers.ContentEncoding) is { } json)
+            if (length <= MaxInspectedBodyBytes && ContentDecoding.Decode(buffer.AsSpan(0, length).ToArray(), response.Content.Headers.ContentEncoding, 16 * MaxInspectedBodyBytes) is { } json)
             {
                 call.ResponseJson = json;
-                call.VendorRequestId = idInHeader ? null : ResponseBodyIds.Find(json);
+                call.VendorRequestId = idInHeader ? null : profile.RequestIdFromBody(json);
             }
             await transform.HttpContext.Response.Body.WriteAsync(buffer.AsMemory(0, length), aborted);
             await upstream.CopyToAsync(transform.HttpContext.Response.Body, aborted);
@@ -274,8 +267,8 @@ internal sealed partial class VendorCredentialTransform(ILogger<VendorCredential
         }
     }
 
-    private static bool IdInHeader(HttpResponseMessage response) =>
-        response.Headers.Contains("Request-Id") || response.Headers.Contains("Twilio-Request-Id");
+    private static bool IdInHeader(HttpResponseMessage response, VendorProfile profile) =>
+        profile.RequestIdHeader is { } header && response.Headers.Contains(header);
 
     private static partial class Log
     {

@@ -1,4 +1,4 @@
-using KeyBrake.Proxy;
+using KeyBrake.Vendors;
 
 namespace KeyBrake;
 
@@ -6,7 +6,7 @@ namespace KeyBrake;
 internal sealed class VendorsOptionsValidator : IOptionsSectionValidator
 {
     /// <summary>The vendors KeyBrake knows how to authenticate and price (SPEC §4–§5).</summary>
-    public static readonly HashSet<string> KnownVendors = ["stripe", "twilio", "resend"];
+    public static readonly HashSet<string> KnownVendors = [.. VendorProfiles.Names];
 
     public void Validate(KeyBrakeOptions options, ICollection<string> errors)
     {

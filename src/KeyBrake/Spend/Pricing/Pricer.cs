@@ -1,16 +1,17 @@
+using System.Collections.Frozen;
+
 namespace KeyBrake.Spend.Pricing;
 
 /// <summary>
 /// Prices a proxied call for its vendor (SPEC §5). Reads (GET, HEAD, OPTIONS spelled exactly so) cost 0; a write is
 /// priced from the vendor's table, free when a table lists it, and otherwise 422: deny by default, also for a method
 /// spelled any other way and for a vendor KeyBrake has no table for. The body is parsed at most once, and only for a
-/// write KeyBrake prices from its body.
+/// write KeyBrake prices from its body. Each vendor's tables come from its profile (Vendors/{Name}/).
 /// </summary>
-internal sealed class Pricer(PricingOptions options)
+internal sealed class Pricer(IEnumerable<IVendorPricing> vendors)
 {
-    private readonly StripePricing _stripe = new(new Currencies(options), options.Stripe);
-    private readonly TwilioPricing _twilio = new(options.Twilio);
-    private readonly ResendPricing _resend = new(options.Resend);
+    private readonly FrozenDictionary<string, IVendorPricing> _vendors =
+        vendors.ToFrozenDictionary(v => v.Vendor, StringComparer.Ordinal);
 
     public Price Price(string vendor, string method, string path, string? contentType, ReadOnlyMemory<byte> body, string? query, string? contentEncoding = null)
     {
@@ -30,12 +31,12 @@ internal sealed class Pricer(PricingOptions options)
             // Never a read: the forwarder may normalise any other spelling to a write (SPEC §4 step 2).
             return Pricing.Price.Unpriceable("the method is not one of GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE spelled exactly so");
         }
-        return vendor switch
-        {
-            "stripe" => _stripe.Price(method, path, read),
-            "twilio" => _twilio.Price(method, path, read),
-            "resend" => _resend.Price(method, path, read),
-            _ => Pricing.Price.Unpriceable($"KeyBrake has no pricing for vendor '{vendor}', so it forwards only reads to it"),
-        };
+        return _vendors.TryGetValue(vendor, out var pricing)
+            ? pricing.Price(method, path, read)
+            : Pricing.Price.Unpriceable($"KeyBrake has no pricing for vendor '{vendor}', so it forwards only reads to it");
     }
+
+    /// <summary>What a 2xx JSON body says the call cost (SPEC §5), when the vendor states it; null to keep the estimate.</summary>
+    public MicroUsd? StatedPrice(string vendor, byte[] json) =>
+        _vendors.TryGetValue(vendor, out var pricing) ? pricing.StatedPrice(json) : null;
 }

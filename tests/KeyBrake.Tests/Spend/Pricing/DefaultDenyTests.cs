@@ -1,5 +1,6 @@
 using System.Text;
 using KeyBrake.Spend.Pricing;
+using KeyBrake.Vendors;
 
 namespace KeyBrake.Tests.Spend.Pricing;
 
@@ -166,7 +167,7 @@ public sealed class DefaultDenyTests
         Assert.Empty(options.Stripe.FreeWrites);
     }
 
-    internal static Pricer CreateSut(Dictionary<string, string?>? settings = null) => new(Options(settings));
+    internal static Pricer CreateSut(Dictionary<string, string?>? settings = null) => VendorProfiles.CreatePricer(Options(settings));
 
     private static PricingOptions Options(Dictionary<string, string?>? settings) => new ConfigurationBuilder()
         .AddInMemoryCollection(KeyBrakeHostExtensions.Defaults)

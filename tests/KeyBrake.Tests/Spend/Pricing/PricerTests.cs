@@ -1,5 +1,7 @@
 using System.Text;
 using KeyBrake.Spend.Pricing;
+using KeyBrake.Vendors;
+using KeyBrake.Vendors.Twilio;
 
 namespace KeyBrake.Tests.Spend.Pricing;
 
@@ -9,7 +11,7 @@ public sealed class PricerTests
     private const string Form = "application/x-www-form-urlencoded";
     private const string Json = "application/json";
 
-    private static readonly Pricer Pricer = new(new ConfigurationBuilder()
+    private static readonly Pricer Pricer = VendorProfiles.CreatePricer(new ConfigurationBuilder()
         .AddInMemoryCollection(KeyBrakeHostExtensions.Defaults).Build()
         .GetSection("KeyBrake:Pricing").Get<PricingOptions>()!);
 
@@ -55,7 +57,7 @@ public sealed class PricerTests
         var price = Price("stripe", "POST", path, Form, body);
 
         Assert.Null(price.Refusal);
-        Assert.Equal(new StripeLookup(lookup, field, requestAmount), price.Lookup);
+        Assert.Equal(new UpstreamLookup(lookup, field, requestAmount), price.Lookup);
     }
 
     [Theory]

@@ -1,7 +1,7 @@
 using KeyBrake.Keys;
 using Microsoft.Extensions.Primitives;
 
-namespace KeyBrake.Proxy;
+namespace KeyBrake.Vendors.Stripe;
 
 /// <summary>
 /// SPEC §4 step 10 (checked with step 5): <c>Stripe-Account</c> makes the platform's secret act on a connected account,

@@ -1,4 +1,7 @@
-namespace KeyBrake.Spend.Pricing;
+using KeyBrake.Spend;
+using KeyBrake.Spend.Pricing;
+
+namespace KeyBrake.Vendors.Stripe;
 
 /// <summary>
 /// Stripe (SPEC §5): money moved, in USD. Creating payment intents, charges, transfers, payouts and top-ups moves the
@@ -6,7 +9,7 @@ namespace KeyBrake.Spend.Pricing;
 /// upstream, so they name the object to look up. The writes below known to move no money cost 0; every other write
 /// is 422 until an operator lists it in <c>KeyBrake:Pricing:stripe:FreeWrites</c>.
 /// </summary>
-internal sealed class StripePricing(Currencies currencies, StripePricingOptions options)
+internal sealed class StripePricing(Currencies currencies, StripePricingOptions options) : IVendorPricing
 {
     /// <summary>
     /// How a priced path is priced: <paramref name="AmountField"/> of the request, else <paramref name="LookupField"/>
@@ -65,7 +68,9 @@ internal sealed class StripePricing(Currencies currencies, StripePricingOptions 
         "POST /v1/refunds/*/cancel",
     ];
 
-    private readonly WriteTable<Rule> _writes = new("stripe", Priced, Free, options.FreeWrites);
+    private readonly WriteTable<Rule> _writes = new(StripeProfile.VendorName, Priced, Free, options.FreeWrites);
+
+    public string Vendor => StripeProfile.VendorName;
 
     public Price Price(string method, string path, Func<(RequestFields? Fields, string? Error)> read)
     {
@@ -76,43 +81,43 @@ internal sealed class StripePricing(Currencies currencies, StripePricingOptions 
         var (fields, error) = read();
         if (fields is null || fields.Unparsed || fields.Json is not null)
         {
-            return Pricing.Price.Unpriceable(error ?? "Stripe reads form-encoded bodies only (application/x-www-form-urlencoded), so only those are priced");
+            return Spend.Pricing.Price.Unpriceable(error ?? "Stripe reads form-encoded bodies only (application/x-www-form-urlencoded), so only those are priced");
         }
         if (fields.Repeated() is { } repeated)
         {
-            return Pricing.Price.Unpriceable(repeated);
+            return Spend.Pricing.Price.Unpriceable(repeated);
         }
         if (!fields.TryGetSingle(rule.AmountField, out var amountText, out error) || !fields.TryGetSingle("currency", out var currency, out error))
         {
-            return Pricing.Price.Unpriceable(error!);
+            return Spend.Pricing.Price.Unpriceable(error!);
         }
         long? amount = null;
         if (amountText is not null)
         {
             if (!Currencies.TryParseAmount(amountText, out var parsed, out error))
             {
-                return Pricing.Price.Unpriceable(error!);
+                return Spend.Pricing.Price.Unpriceable(error!);
             }
             amount = parsed;
         }
 
-        StripeLookup? lookup = null;
+        UpstreamLookup? lookup = null;
         if (rule.Refund)
         {
             // A refund names its charge or payment intent; its currency (and, without an amount, its size) is theirs.
             if (!fields.TryGetSingle("charge", out var charge, out error) || !fields.TryGetSingle("payment_intent", out var intent, out error))
             {
-                return Pricing.Price.Unpriceable(error!);
+                return Spend.Pricing.Price.Unpriceable(error!);
             }
             if ((charge is null) == (intent is null) || !IsId(charge ?? intent!))
             {
-                return Pricing.Price.Unpriceable("a refund must name exactly one valid 'charge' or 'payment_intent'");
+                return Spend.Pricing.Price.Unpriceable("a refund must name exactly one valid 'charge' or 'payment_intent'");
             }
-            lookup = new StripeLookup(charge is not null ? $"/v1/charges/{charge}" : $"/v1/payment_intents/{intent}", "amount", amount);
+            lookup = new UpstreamLookup(charge is not null ? $"/v1/charges/{charge}" : $"/v1/payment_intents/{intent}", "amount", amount);
         }
         else if (rule.LookupField is { } field)
         {
-            lookup = new StripeLookup(path[..path.LastIndexOf('/')], field, amount);
+            lookup = new UpstreamLookup(path[..path.LastIndexOf('/')], field, amount);
         }
         if (lookup is not null)
         {
@@ -120,11 +125,11 @@ internal sealed class StripePricing(Currencies currencies, StripePricingOptions 
         }
         if (amount is null || currency is null)
         {
-            return Pricing.Price.Unpriceable($"POST {path} moves money and needs an 'amount' and a 'currency'");
+            return Spend.Pricing.Price.Unpriceable($"POST {path} moves money and needs an 'amount' and a 'currency'");
         }
         return currencies.TryToMicroUsd(amount.Value, currency, out var usd, out error)
             ? new Price(usd, currency.ToLowerInvariant(), amount)
-            : Pricing.Price.Unpriceable(error!);
+            : Spend.Pricing.Price.Unpriceable(error!);
     }
 
     private static bool IsId(string id) => id.Length is > 3 and <= 255 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');

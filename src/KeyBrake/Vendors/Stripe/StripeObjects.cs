@@ -1,26 +1,54 @@
 using System.Text.Json;
-using KeyBrake.Proxy;
 using KeyBrake.Secrets;
+using KeyBrake.Spend;
 using KeyBrake.Spend.Pricing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
-namespace KeyBrake.Spend;
+namespace KeyBrake.Vendors.Stripe;
 
 /// <summary>
 /// Reads the Stripe object a call acts on (GET with the vendor secret) when its amount or currency is known only
 /// upstream: confirm, capture, increment, invoice pay, refunds (SPEC §5). A read that fails leaves the call unpriced.
 /// </summary>
 internal sealed partial class StripeObjects(
-    IHttpClientFactory clients, ISecretStore secrets, IOptions<KeyBrakeOptions> options, ILogger<StripeObjects> logger)
+    IHttpClientFactory clients, ISecretStore secrets, IOptions<KeyBrakeOptions> options, ILogger<StripeObjects> logger) : IPriceLookup
 {
     public const string ClientName = "keybrake-stripe-lookup";
     private readonly Currencies _currencies = new(options.Value.Pricing);
 
-    /// <param name="account">
-    /// The call's <c>Stripe-Account</c>, already held to the key's <c>stripe_accounts</c> (SPEC §4 step 10): an object
-    /// on a connected account is read on that account, or Stripe answers 404 and the call could never be priced.
-    /// </param>
-    public async Task<Price> PriceAsync(string vendor, StripeLookup lookup, string? account, CancellationToken cancellationToken)
+    public string Vendor => StripeProfile.VendorName;
+
+    /// <summary>
+    /// The object is read on the account the call acts on (its <c>Stripe-Account</c>): an object on a connected account
+    /// is read on that account, or Stripe answers 404 and the call could never be priced.
+    /// </summary>
+    public ValueTask<Price> PriceAsync(UpstreamLookup lookup, SpendRequest request, IReadOnlyList<string> allowedAccounts, CancellationToken cancellationToken) =>
+        LookupAccount(request.StripeAccount, allowedAccounts, out var account) is { } refusal
+            ? ValueTask.FromResult(refusal)
+            : new ValueTask<Price>(PriceAsync(request.Vendor, lookup, account, cancellationToken));
+
+    /// <summary>
+    /// The <c>Stripe-Account</c> the lookup reads on: the one the call acts on. The proxy has refused any value not in
+    /// the key's <c>stripe_accounts</c> before pricing (SPEC §4 step 10); checked again so a lookup never reads, with
+    /// the platform's secret, an account the key may not name (fail closed).
+    /// </summary>
+    private static Price? LookupAccount(StringValues values, IReadOnlyList<string> allowedAccounts, out string? account)
+    {
+        account = null;
+        if (values.Count == 0)
+        {
+            return null;
+        }
+        if (!StripeAccountHeader.IsAllowed(values, allowedAccounts))
+        {
+            return Price.Unpriceable("the Stripe-Account header is not one of the key's stripe_accounts");
+        }
+        account = values[0];
+        return null;
+    }
+
+    private async Task<Price> PriceAsync(string vendor, UpstreamLookup lookup, string? account, CancellationToken cancellationToken)
     {
         var settings = options.Value.Vendors[vendor];
         try

@@ -1,19 +1,14 @@
 using System.Text.Json;
 
-namespace KeyBrake.Proxy;
+namespace KeyBrake.Vendors;
 
 /// <summary>
 /// A vendor request id stated only in the response body (Resend's email id, <c>{"id":…}</c>, or a batch's
-/// <c>{"data":[{"id":…},…]}</c>). Only small JSON bodies are read; the bytes are forwarded untouched.
+/// <c>{"data":[{"id":…},…]}</c>); every profile's default, so a Stripe or Twilio response without its request-id header
+/// has its body's id recorded instead. The proxy reads only small JSON bodies; the bytes are forwarded untouched.
 /// </summary>
 internal static class ResponseBodyIds
 {
-    public const int MaxBytes = 64 * 1024;
-
-    /// <summary>The body as JSON bytes (decompressed for reading); null when it cannot be decoded.</summary>
-    public static byte[]? Decoded(byte[] body, ICollection<string> contentEncoding) =>
-        ContentDecoding.Decode(body, contentEncoding, 16 * MaxBytes);
-
     public static string? Find(byte[] json)
     {
         try

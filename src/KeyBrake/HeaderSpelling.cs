@@ -1,4 +1,4 @@
-namespace KeyBrake.Proxy;
+namespace KeyBrake;
 
 /// <summary>
 /// How KeyBrake matches a request header it strips or governs (SPEC §4 steps 2 and 10): case-insensitively, with

@@ -1,4 +1,4 @@
-namespace KeyBrake.Spend.Pricing;
+namespace KeyBrake.Vendors.Twilio;
 
 /// <summary>
 /// How many SMS segments a body takes. GSM-7 when every character is in the GSM 03.38 default alphabet or its

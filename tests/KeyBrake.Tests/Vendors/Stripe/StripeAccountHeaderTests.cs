@@ -1,9 +1,9 @@
 using KeyBrake.Keys;
 using KeyBrake.Policy;
-using KeyBrake.Proxy;
+using KeyBrake.Vendors.Stripe;
 using Microsoft.AspNetCore.Http;
 
-namespace KeyBrake.Tests.Proxy;
+namespace KeyBrake.Tests.Vendors.Stripe;
 
 public sealed class StripeAccountHeaderTests
 {

@@ -1,13 +1,15 @@
 using System.Text.Json;
+using KeyBrake.Spend;
+using KeyBrake.Spend.Pricing;
 
-namespace KeyBrake.Spend.Pricing;
+namespace KeyBrake.Vendors.Resend;
 
 /// <summary>
 /// Resend (SPEC §5): one email per recipient (to + cc + bcc), a string holding a comma-separated list counting one
 /// per address; <c>/emails/batch</c> sums its items (at most 100). Broadcasts, contacts, audiences, domains and API
 /// keys are 422 until an operator lists them in <c>KeyBrake:Pricing:resend:FreeWrites</c>.
 /// </summary>
-internal sealed class ResendPricing(ResendPricingOptions prices)
+internal sealed class ResendPricing(ResendPricingOptions prices) : IVendorPricing
 {
     public const int MaxBatch = 100;
 
@@ -32,7 +34,9 @@ internal sealed class ResendPricing(ResendPricingOptions prices)
 
     private static readonly string[] RecipientFields = ["to", "cc", "bcc"];
 
-    private readonly WriteTable<Rule> _writes = new("resend", Priced, Free, prices.FreeWrites);
+    private readonly WriteTable<Rule> _writes = new(ResendProfile.VendorName, Priced, Free, prices.FreeWrites);
+
+    public string Vendor => ResendProfile.VendorName;
 
     public Price Price(string method, string path, Func<(RequestFields? Fields, string? Error)> read)
     {
@@ -43,33 +47,33 @@ internal sealed class ResendPricing(ResendPricingOptions prices)
         var (fields, error) = read();
         if (fields?.Json is not { } json)
         {
-            return Pricing.Price.Unpriceable(error ?? "a Resend email must be a JSON body to be priced");
+            return Spend.Pricing.Price.Unpriceable(error ?? "a Resend email must be a JSON body to be priced");
         }
         if (fields.Repeated() is { } repeated)
         {
-            return Pricing.Price.Unpriceable(repeated);
+            return Spend.Pricing.Price.Unpriceable(repeated);
         }
         var items = rule == Rule.Email ? (json.ValueKind == JsonValueKind.Object ? [json] : null)
             : json.ValueKind == JsonValueKind.Array ? json.EnumerateArray().ToList() : null;
         if (items is null)
         {
-            return Pricing.Price.Unpriceable(rule == Rule.Email ? "the body must be a JSON object" : "the batch body must be a JSON array");
+            return Spend.Pricing.Price.Unpriceable(rule == Rule.Email ? "the body must be a JSON object" : "the batch body must be a JSON array");
         }
         if (items.Count is 0 or > MaxBatch)
         {
-            return Pricing.Price.Unpriceable($"a batch holds 1-{MaxBatch} emails, not {items.Count}");
+            return Spend.Pricing.Price.Unpriceable($"a batch holds 1-{MaxBatch} emails, not {items.Count}");
         }
         long recipients = 0;
         foreach (var item in items)
         {
             if (item.ValueKind == JsonValueKind.Object && Ambiguous(item) is { } ambiguous)
             {
-                return Pricing.Price.Unpriceable(ambiguous);
+                return Spend.Pricing.Price.Unpriceable(ambiguous);
             }
             var count = item.ValueKind == JsonValueKind.Object ? Recipients(item) : -1;
             if (count <= 0)
             {
-                return Pricing.Price.Unpriceable("every email needs at least one recipient in 'to', 'cc' or 'bcc' (strings or arrays of strings), "
+                return Spend.Pricing.Price.Unpriceable("every email needs at least one recipient in 'to', 'cc' or 'bcc' (strings or arrays of strings), "
                     + "each address separable one way only: comma-separated, one '@' each, no ';' and no quoted name holding a comma");
             }
             recipients += count;

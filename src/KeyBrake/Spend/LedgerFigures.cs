@@ -1,0 +1,3 @@
+namespace KeyBrake.Spend;
+
+internal readonly record struct LedgerFigures(long SpentMicros, long ReservedMicros);

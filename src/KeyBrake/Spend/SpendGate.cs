@@ -1,0 +1,84 @@
+using System.Collections.Frozen;
+using KeyBrake.Keys;
+using KeyBrake.Spend.Pricing;
+
+namespace KeyBrake.Spend;
+
+/// <summary>
+/// SPEC §4 step 7 and §5: price the call, reserve it atomically against today's cap (refused with the figures when it
+/// would pass it), refuse what moves money but cannot be priced, then settle from the response: 2xx counts (0 for
+/// Stripe's <c>Idempotent-Replayed: true</c>, the stated price when the vendor gives one), 4xx is released, 5xx /
+/// time-out / broken connection counts as in doubt. Decisions only: the proxy step answers 402 / 422.
+/// </summary>
+internal sealed class SpendGate(Pricer pricer, IEnumerable<IPriceLookup> lookups, ISpendLedger ledger) : ISpendGate
+{
+    private readonly FrozenDictionary<string, IPriceLookup> _lookups = lookups.ToFrozenDictionary(l => l.Vendor, StringComparer.Ordinal);
+
+    /// <remarks>Synchronous when no upstream read is needed and the ledger answers at once (in memory): no task, one decision.</remarks>
+    public ValueTask<SpendDecision> ReserveAsync(VaultKey key, SpendRequest request, CancellationToken cancellationToken)
+    {
+        var price = pricer.Price(request.Vendor, request.Method, request.Path, request.ReadFields);
+        return price.Lookup is not null && price.Refusal is null
+            ? LookUpThenReserveAsync(key, request, price.Lookup, cancellationToken)
+            : Reserve(key, request.Vendor, price, cancellationToken);
+    }
+
+    public ValueTask<MicroUsd> SettleAsync(SpendDecision decision, int? upstreamStatus, bool replayed, byte[]? responseJson, CancellationToken cancellationToken)
+    {
+        var counted = upstreamStatus switch
+        {
+            null or >= 500 => decision.Estimate, // in doubt: it may have moved money
+            >= 400 => default,
+            _ when replayed => default,
+            _ => (responseJson is null ? null : pricer.StatedPrice(decision.Vendor, responseJson)) ?? decision.Estimate,
+        };
+        if (!decision.Ledger.Granted)
+        {
+            return ValueTask.FromResult(counted);
+        }
+        var settling = ledger.SettleAsync(decision.Ledger, counted, cancellationToken);
+        return settling.IsCompletedSuccessfully ? ValueTask.FromResult(counted) : SettledAsync(settling, counted);
+    }
+
+    public ValueTask ReleaseAsync(SpendDecision decision, CancellationToken cancellationToken) =>
+        decision.Ledger.Granted ? ledger.ReleaseAsync(decision.Ledger, cancellationToken) : ValueTask.CompletedTask;
+
+    public async ValueTask<(MicroUsd Spent, MicroUsd Reserved)> TodayAsync(VaultKey key, CancellationToken cancellationToken)
+    {
+        var figures = await ledger.TodayAsync(key.Id, cancellationToken);
+        return (new MicroUsd(figures.SpentMicros), new MicroUsd(figures.ReservedMicros));
+    }
+
+    private ValueTask<SpendDecision> Reserve(VaultKey key, string vendor, Price price, CancellationToken cancellationToken)
+    {
+        if (price.Refusal is not null)
+        {
+            return ValueTask.FromResult(new SpendDecision(SpendVerdict.Unpriceable, vendor, price));
+        }
+        var reserving = ledger.ReserveAsync(key.Id, key.DailyCapMicros, price.Estimate, cancellationToken);
+        return reserving.IsCompletedSuccessfully
+            ? ValueTask.FromResult(Decide(key, vendor, price, reserving.Result))
+            : DecideAsync(key, vendor, price, reserving);
+    }
+
+    /// <summary>An amount known only upstream (SPEC §5): the vendor's lookup reads it; no lookup for the vendor fails closed.</summary>
+    private async ValueTask<SpendDecision> LookUpThenReserveAsync(VaultKey key, SpendRequest request, UpstreamLookup lookup, CancellationToken cancellationToken)
+    {
+        var price = _lookups.TryGetValue(request.Vendor, out var reader)
+            ? await reader.PriceAsync(lookup, request, key.StripeAccounts, cancellationToken)
+            : Price.Unpriceable($"KeyBrake cannot read {request.Vendor} objects to price this call");
+        return await Reserve(key, request.Vendor, price, cancellationToken);
+    }
+
+    private static async ValueTask<SpendDecision> DecideAsync(VaultKey key, string vendor, Price price, ValueTask<LedgerReservation> reserving) =>
+        Decide(key, vendor, price, await reserving);
+
+    private static SpendDecision Decide(VaultKey key, string vendor, Price price, LedgerReservation reservation) =>
+        new(reservation.Granted ? SpendVerdict.Reserved : SpendVerdict.CapExceeded, vendor, price, new MicroUsd(key.DailyCapMicros), reservation);
+
+    private static async ValueTask<MicroUsd> SettledAsync(ValueTask settling, MicroUsd counted)
+    {
+        await settling;
+        return counted;
+    }
+}

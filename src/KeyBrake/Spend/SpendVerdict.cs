@@ -1,0 +1,14 @@
+namespace KeyBrake.Spend;
+
+/// <summary>What the spend step decided for a call (SPEC §4 step 7, §5).</summary>
+internal enum SpendVerdict
+{
+    /// <summary>Priced and reserved against today's cap: the call may go on, and must be settled or released.</summary>
+    Reserved,
+
+    /// <summary>Spent + reserved + this call's price would pass the cap: 402 <c>daily_cap_exceeded</c>.</summary>
+    CapExceeded,
+
+    /// <summary>The call can move money but cannot be priced: 422 <c>unpriceable_request</c>.</summary>
+    Unpriceable,
+}
