@@ -24,5 +24,5 @@ internal sealed record KeyBrakeOptions
     public KeysOptions Keys { get; init; } = new();
     public ProxyOptions Proxy { get; init; } = new();
     public AuditOptions Audit { get; init; } = new();
-    public Spend.Pricing.PricingOptions Pricing { get; init; } = new();
+    public PricingOptions Pricing { get; init; } = new();
 }

@@ -1,4 +1,4 @@
-namespace KeyBrake.Spend.Pricing;
+namespace KeyBrake;
 
 /// <summary><c>KeyBrake:Pricing:stripe</c>: Stripe is priced from the amounts a call moves, so only the operator's free writes are set here.</summary>
 internal sealed record StripePricingOptions

@@ -1,4 +1,4 @@
-namespace KeyBrake.Spend.Pricing;
+namespace KeyBrake;
 
 /// <summary><c>KeyBrake:Pricing:resend</c>: the price of one email to one recipient, and the operator's free writes.</summary>
 internal sealed record ResendPricingOptions

@@ -1,4 +1,4 @@
-namespace KeyBrake.Spend.Pricing;
+namespace KeyBrake;
 
 /// <summary>
 /// <c>KeyBrake:Pricing</c> (SPEC §5): what a call costs against a key's cap. Money is integer micro-USD; an FX rate is

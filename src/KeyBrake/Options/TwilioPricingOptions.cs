@@ -1,4 +1,4 @@
-namespace KeyBrake.Spend.Pricing;
+namespace KeyBrake;
 
 /// <summary><c>KeyBrake:Pricing:twilio</c>: prices in micro-USD, and the operator's free writes.</summary>
 internal sealed record TwilioPricingOptions
