@@ -10,13 +10,19 @@ public abstract class StoreConformance : IAsyncLifetime
     /// <summary>Disposed after the test, last first: providers, then what was built over them (writers).</summary>
     private readonly List<object> _owned = [];
 
+    /// <summary>
+    /// The store's clock: <see cref="CreateStoreAsync"/> registers it as the provider's <see cref="TimeProvider"/>, so
+    /// a suite can move time (the ledger's UTC day).
+    /// </summary>
+    protected Microsoft.Extensions.Time.Testing.FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 6, 3, 12, 0, 0, TimeSpan.Zero));
+
     /// <summary>The store of this test (<see cref="CreateStoreAsync"/>).</summary>
     protected IServiceProvider Store { get; private set; } = null!;
 
     /// <summary>
     /// A fresh, migrated, empty store: every port resolvable as the engine's <c>AddKeyBrake…Storage</c> registers them
     /// (<c>IStoreEngine</c>, <c>IKeyStore</c>, <c>IPrincipalStore</c>, <c>IAuditChainStore</c>, <c>IAuditReader</c>,
-    /// <c>IAuditCommitSignal</c>, <c>IKeyChangeFeed</c>). SQLite: a file in a directory of its own; PostgreSQL: a
+    /// <c>IAuditCommitSignal</c>, <c>IKeyChangeFeed</c>, <c>ISpendLedger</c>), with <see cref="Clock"/> as its time. SQLite: a file in a directory of its own; PostgreSQL: a
     /// database or schema of its own.
     /// </summary>
     protected abstract Task<IServiceProvider> CreateStoreAsync();

@@ -6,9 +6,9 @@ public sealed class SqliteAuditChainStoreTests : AuditChainStoreConformance
 {
     private readonly SqliteTestStore _sqlite = new();
 
-    protected override Task<IServiceProvider> CreateStoreAsync() => _sqlite.OpenAsync();
+    protected override Task<IServiceProvider> CreateStoreAsync() => _sqlite.OpenAsync(Clock);
 
-    protected override Task<IServiceProvider> ReopenStoreAsync() => _sqlite.OpenAsync();
+    protected override Task<IServiceProvider> ReopenStoreAsync() => _sqlite.OpenAsync(Clock);
 
     protected override IDisposable HoldWriteLock() => _sqlite.HoldWriteLock();
 

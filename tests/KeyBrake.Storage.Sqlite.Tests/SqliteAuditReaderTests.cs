@@ -6,7 +6,7 @@ public sealed class SqliteAuditReaderTests : AuditReaderConformance
 {
     private readonly SqliteTestStore _sqlite = new();
 
-    protected override Task<IServiceProvider> CreateStoreAsync() => _sqlite.OpenAsync();
+    protected override Task<IServiceProvider> CreateStoreAsync() => _sqlite.OpenAsync(Clock);
 
     protected override bool TryTamper(long seq) => _sqlite.Tamper(seq);
 

@@ -7,7 +7,7 @@ public sealed class SqliteCommitSignalTests : AuditCommitSignalConformance
 {
     private readonly SqliteTestStore _sqlite = new();
 
-    protected override Task<IServiceProvider> CreateStoreAsync() => _sqlite.OpenAsync();
+    protected override Task<IServiceProvider> CreateStoreAsync() => _sqlite.OpenAsync(Clock);
 
     protected override Task DeleteStoreAsync() => _sqlite.DeleteAsync();
 }

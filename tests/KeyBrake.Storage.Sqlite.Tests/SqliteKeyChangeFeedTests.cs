@@ -7,7 +7,7 @@ public sealed class SqliteKeyChangeFeedTests : KeyChangeFeedConformance
 {
     private readonly SqliteTestStore _sqlite = new();
 
-    protected override Task<IServiceProvider> CreateStoreAsync() => _sqlite.OpenAsync();
+    protected override Task<IServiceProvider> CreateStoreAsync() => _sqlite.OpenAsync(Clock);
 
     protected override Task DeleteStoreAsync() => _sqlite.DeleteAsync();
 }

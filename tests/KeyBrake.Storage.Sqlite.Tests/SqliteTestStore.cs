@@ -17,9 +17,10 @@ internal sealed class SqliteTestStore
     private string DatabasePath => Path.Combine(_directory, "keybrake.db");
 
     /// <summary>A new provider over the file: the first call creates it; a later one is the file as a restarted process finds it.</summary>
-    public Task<IServiceProvider> OpenAsync()
+    public Task<IServiceProvider> OpenAsync(TimeProvider time)
     {
         var services = new ServiceCollection();
+        services.AddSingleton(time);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         services.AddKeyBrakeSqliteStorage(_ => new SqliteStoreOptions { Path = DatabasePath });
         var provider = services.BuildServiceProvider();

@@ -4,7 +4,7 @@ namespace KeyBrake.Spend;
 /// Today's spend per key against its daily cap (UTC day). The check against the cap and the reservation are one step,
 /// so concurrent calls never overshoot it. An in-memory ledger completes synchronously; a shared one may wait.
 /// </summary>
-internal interface ISpendLedger
+public interface ISpendLedger
 {
     /// <summary>
     /// Reserves <paramref name="estimate"/> unless spent + reserved + estimate would pass <paramref name="capMicros"/>.

@@ -8,7 +8,7 @@ namespace KeyBrake.Spend;
 /// in doubt and never vanish. That read happens before the key's lock is taken (the lock never waits on the database);
 /// every later call completes synchronously. One process owns the ledger (several replicas would need a shared one).
 /// </summary>
-internal sealed class SpendLedger(TimeProvider time, ISpendHistory history) : ISpendLedger
+public sealed class SpendLedger(TimeProvider time, ISpendHistory history) : ISpendLedger
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Account> _accounts = new(StringComparer.Ordinal);
 

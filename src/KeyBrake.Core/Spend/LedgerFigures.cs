@@ -1,0 +1,3 @@
+namespace KeyBrake.Spend;
+
+public readonly record struct LedgerFigures(long SpentMicros, long ReservedMicros);

@@ -1,3 +1,0 @@
-namespace KeyBrake.Spend;
-
-internal readonly record struct LedgerFigures(long SpentMicros, long ReservedMicros);
