@@ -8,9 +8,13 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props BannedSymbols.txt appsettings.json ./
 COPY src/KeyBrake/KeyBrake.csproj src/KeyBrake/
 COPY src/KeyBrake.Audit/KeyBrake.Audit.csproj src/KeyBrake.Audit/
+COPY src/KeyBrake.Core/KeyBrake.Core.csproj src/KeyBrake.Core/
+COPY src/KeyBrake.Storage.Sqlite/KeyBrake.Storage.Sqlite.csproj src/KeyBrake.Storage.Sqlite/
 RUN dotnet restore src/KeyBrake/KeyBrake.csproj
 COPY src/KeyBrake/ src/KeyBrake/
 COPY src/KeyBrake.Audit/ src/KeyBrake.Audit/
+COPY src/KeyBrake.Core/ src/KeyBrake.Core/
+COPY src/KeyBrake.Storage.Sqlite/ src/KeyBrake.Storage.Sqlite/
 RUN dotnet publish src/KeyBrake/KeyBrake.csproj -c Release --no-restore -o /app /p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime

@@ -49,6 +49,37 @@ public sealed partial class DeployFilesTests
         Assert.Equal("true", env["KeyBrake:Admin:AllowPlaintextNonLoopback"]);
     }
 
+    /// <summary>
+    /// The image builds from the projects it copies: every project the host references (transitively: the store seam
+    /// added KeyBrake.Core and KeyBrake.Storage.Sqlite) is copied for the restore and for the publish.
+    /// </summary>
+    [Fact]
+    public void Dockerfile_CopiesEveryProjectTheHostReferences()
+    {
+        var dockerfile = Read("Dockerfile");
+        var projects = new SortedSet<string>(StringComparer.Ordinal);
+        var pending = new Queue<string>(["KeyBrake"]);
+        while (pending.TryDequeue(out var name))
+        {
+            if (!projects.Add(name))
+            {
+                continue;
+            }
+            var csproj = Read($"src/{name}/{name}.csproj");
+            foreach (Match reference in Regex.Matches(csproj, @"ProjectReference Include=""\.\.\\([^\\]+)\\"))
+            {
+                pending.Enqueue(reference.Groups[1].Value);
+            }
+        }
+
+        Assert.Equal(["KeyBrake", "KeyBrake.Audit", "KeyBrake.Core", "KeyBrake.Storage.Sqlite"], projects);
+        Assert.All(projects, name =>
+        {
+            Assert.Contains($"COPY src/{name}/{name}.csproj src/{name}/", dockerfile, StringComparison.Ordinal);
+            Assert.Contains($"COPY src/{name}/ src/{name}/", dockerfile, StringComparison.Ordinal);
+        });
+    }
+
     [Fact]
     public void HealthCheck_ResolvesWildcardListenersToLoopback()
     {
