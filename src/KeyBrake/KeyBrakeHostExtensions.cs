@@ -9,6 +9,7 @@ using KeyBrake.Storage;
 using KeyBrake.Telemetry;
 using KeyBrake.Vendors;
 using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace KeyBrake;
 
@@ -73,6 +74,8 @@ internal static class KeyBrakeHostExtensions
         var listeners = ListenerMap.FromConfiguration(builder.Configuration);
         builder.Configuration.AddInMemoryCollection(listeners.VendorEndpointConfiguration());
         builder.Services.AddSingleton(listeners);
+        // A listener URL or port that is wrong is listed with every other configuration error (exit 2), not thrown here.
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IOptionsSectionValidator, ListenersValidator>());
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
         builder.Services.AddHostedService<KeyBrakeStartup>(); // first: its StartingAsync runs before every other service

@@ -19,13 +19,29 @@ internal sealed class ListenerMap
 
     private ListenerMap(BindingAddress proxy) => _proxy = proxy;
 
+    /// <summary>
+    /// What is wrong with the listeners' configuration (a URL that does not parse, a port used twice or not fixed); the
+    /// options validation lists these with every other error (SPEC §2: exit 2, no stack trace). Empty when all is well.
+    /// </summary>
+    public IReadOnlyList<string> Problems => _problems;
+
+    private readonly List<string> _problems = [];
+
     public static ListenerMap FromConfiguration(IConfiguration configuration)
     {
-        var proxy = Parse(configuration, "Kestrel:Endpoints:Proxy:Url");
-        var admin = Parse(configuration, "Kestrel:Endpoints:Admin:Url");
-        var map = new ListenerMap(proxy);
-        map.Add(proxy.Port, ListenerKind.Proxy, null, "Kestrel:Endpoints:Proxy:Url");
-        map.Add(admin.Port, ListenerKind.Admin, null, "Kestrel:Endpoints:Admin:Url");
+        var problems = new List<string>();
+        var proxy = Parse(configuration, "Kestrel:Endpoints:Proxy:Url", problems);
+        var admin = Parse(configuration, "Kestrel:Endpoints:Admin:Url", problems);
+        var map = new ListenerMap(proxy ?? BindingAddress.Parse("http://127.0.0.1:8080"));
+        map._problems.AddRange(problems);
+        if (proxy is not null)
+        {
+            map.Add(proxy.Port, ListenerKind.Proxy, null, "Kestrel:Endpoints:Proxy:Url");
+        }
+        if (admin is not null)
+        {
+            map.Add(admin.Port, ListenerKind.Admin, null, "Kestrel:Endpoints:Admin:Url");
+        }
         foreach (var vendor in configuration.GetSection("KeyBrake:Vendors").GetChildren())
         {
             if (int.TryParse(vendor["Port"], out var port))
@@ -57,13 +73,17 @@ internal sealed class ListenerMap
 
     private void Add(int port, ListenerKind kind, string? vendor, string key)
     {
+        if (kind == ListenerKind.VendorPort && port is < 1 or > 65535)
+        {
+            return; // the vendors' validator names it (KeyBrake:Vendors:{vendor}:Port)
+        }
         if (port is < 1 or > 65535 || !_byPort.TryAdd(port, (kind, vendor)))
         {
-            throw new InvalidOperationException($"{key}: port {port} must be a fixed port (1-65535) that no other listener uses.");
+            _problems.Add($"{key}: port {port} must be a fixed port (1-65535) that no other listener uses.");
         }
     }
 
-    private static BindingAddress Parse(IConfiguration configuration, string key)
+    private static BindingAddress? Parse(IConfiguration configuration, string key, List<string> problems)
     {
         var url = configuration[key];
         try
@@ -72,7 +92,8 @@ internal sealed class ListenerMap
         }
         catch (FormatException)
         {
-            throw new InvalidOperationException($"{key}: '{url}' is not a listener URL such as http://127.0.0.1:8081.");
+            problems.Add($"{key}: '{url}' is not a listener URL such as http://127.0.0.1:8081.");
+            return null;
         }
     }
 }

@@ -94,4 +94,28 @@ public sealed class StartupValidationTests
             Assert.Contains(expected, host.Output, StringComparison.Ordinal);
         }
     }
+
+    /// <summary>
+    /// SPEC §2: a listener URL that does not parse or a port that is not fixed is a configuration error like any other,
+    /// listed with the rest — not an exception thrown while the host is built (exit 134 with a stack trace before).
+    /// </summary>
+    [Fact]
+    public async Task BadListenerUrlAndPort_AndABadDuration_ExitTwo_ListedTogether_WithoutAStackTrace()
+    {
+        await using var vendor = await FakeVendor.StartAsync();
+        await using var host = await KeyBrakeProcess.StartAsync(vendor, new()
+        {
+            ["Kestrel__Endpoints__Admin__Url"] = "nonsense",
+            ["Kestrel__Endpoints__Proxy__Url"] = "http://127.0.0.1:0",
+            ["KeyBrake__Secrets__MaxStale"] = "soon",
+        }, waitUntilHealthy: false);
+
+        var exitCode = await host.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exitCode);
+        Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
+        Assert.Contains("  - Kestrel:Endpoints:Admin:Url: 'nonsense' is not a listener URL such as http://127.0.0.1:8081.", host.Output, StringComparison.Ordinal);
+        Assert.Contains("  - Kestrel:Endpoints:Proxy:Url: port 0 must be a fixed port (1-65535) that no other listener uses.", host.Output, StringComparison.Ordinal);
+        Assert.Contains("  - KeyBrake:Secrets:MaxStale: 'soon' is not a duration.", host.Output, StringComparison.Ordinal);
+    }
 }
