@@ -133,7 +133,7 @@ AuditWriter NewWriter(string connectionString, string directory)
     var path = PathOf(connectionString);
     var database = new SqliteDatabase(new SqliteStoreOptions { Path = path }, NullLogger<SqliteDatabase>.Instance);
     return new(new AuditWriterOptions { CheckpointFile = Path.Combine(directory, path + ".checkpoints.ndjson") },
-        new SqliteAuditChainStore(new SqliteStoreOptions { Path = path }, NullLogger<SqliteAuditChainStore>.Instance),
+        new SqliteAuditChainStore(database, NullLogger<SqliteAuditChainStore>.Instance),
         new SqliteAuditReader(database), key, TimeProvider.System, NullLogger.Instance);
 }
 

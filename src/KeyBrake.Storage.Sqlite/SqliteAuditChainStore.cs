@@ -10,7 +10,7 @@ namespace KeyBrake.Storage.Sqlite;
 /// (<see cref="SqliteAuditInsert"/>), and a thread of its own that copies the WAL back into the database.
 /// One process writes the chain, so the head is kept here rather than read in every batch.
 /// </summary>
-internal sealed partial class SqliteAuditChainStore(SqliteStoreOptions options, ILogger<SqliteAuditChainStore> logger) : IAuditChainStore
+internal sealed partial class SqliteAuditChainStore(SqliteDatabase database, ILogger<SqliteAuditChainStore> logger) : IAuditChainStore
 {
     private static readonly TimeSpan WalCheckpointEvery = TimeSpan.FromMilliseconds(100);
 
@@ -22,14 +22,7 @@ internal sealed partial class SqliteAuditChainStore(SqliteStoreOptions options, 
     /// </summary>
     internal const long WalCheckpointBytes = 2L * 1024 * 1024;
 
-    private readonly string _connectionString = new SqliteConnectionStringBuilder
-    {
-        DataSource = options.Path,
-        Mode = SqliteOpenMode.ReadWriteCreate,
-        Pooling = true,
-        DefaultTimeout = 10,
-    }.ToString();
-    private readonly string _walPath = options.Path + "-wal";
+    private readonly string _walPath = database.FilePath + "-wal";
     private readonly ManualResetEventSlim _walStop = new();
     private SqliteConnection? _connection;
     private SqliteAuditInsert? _insert;
@@ -41,12 +34,12 @@ internal sealed partial class SqliteAuditChainStore(SqliteStoreOptions options, 
 
     public AuditHead Open()
     {
-        _connection = new SqliteConnection(_connectionString);
+        _connection = new SqliteConnection(database.ConnectionString);
         _connection.Open();
         using (var pragma = _connection.CreateCommand())
         {
             // WAL checkpoints run on a timer from their own connection, never inside a commit the proxy waits for.
-            pragma.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(options.Synchronous == "FULL" ? "FULL" : "NORMAL")}; PRAGMA wal_autocheckpoint=0; PRAGMA busy_timeout=10000;";
+            pragma.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(database.Options.Synchronous == "FULL" ? "FULL" : "NORMAL")}; PRAGMA wal_autocheckpoint=0; PRAGMA busy_timeout=10000;";
             pragma.ExecuteNonQuery();
         }
         SqliteAuditRows.EnsureSchema(_connection);
@@ -97,7 +90,7 @@ internal sealed partial class SqliteAuditChainStore(SqliteStoreOptions options, 
         }
         try
         {
-            using var connection = new SqliteConnection(_connectionString);
+            using var connection = new SqliteConnection(database.ConnectionString);
             connection.Open();
             _walCaughtUp = PassiveCheckpoint(connection);
         }

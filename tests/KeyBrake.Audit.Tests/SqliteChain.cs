@@ -11,8 +11,7 @@ internal static class SqliteChain
 
     public static IAuditReader Reader(string path) => new SqliteAuditReader(Database(path));
 
-    public static IAuditChainStore Store(string path) =>
-        new SqliteAuditChainStore(new SqliteStoreOptions { Path = path }, NullLogger<SqliteAuditChainStore>.Instance);
+    public static IAuditChainStore Store(string path) => new SqliteAuditChainStore(Database(path), NullLogger<SqliteAuditChainStore>.Instance);
 
     public static AuditWriter Writer(AuditWriterOptions options, string path, ECDsa key) =>
         new(options, Store(path), Reader(path), key, TimeProvider.System, NullLogger.Instance);
