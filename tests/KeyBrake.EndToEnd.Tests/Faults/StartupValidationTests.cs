@@ -118,4 +118,20 @@ public sealed class StartupValidationTests
         Assert.Contains("  - Kestrel:Endpoints:Proxy:Url: port 0 must be a fixed port (1-65535) that no other listener uses.", host.Output, StringComparison.Ordinal);
         Assert.Contains("  - KeyBrake:Secrets:MaxStale: 'soon' is not a duration.", host.Output, StringComparison.Ordinal);
     }
+
+    /// <summary>SPEC §9: the provider is a word KeyBrake knows; PostgreSQL is refused at start-up until its engine ships.</summary>
+    [Theory]
+    [InlineData("Postgres", "  - KeyBrake:Storage:Provider: 'Postgres' is not available in this version of KeyBrake (SPEC §9; it arrives with replicas); use Sqlite.")]
+    [InlineData("sqlite", "  - KeyBrake:Storage:Provider: 'sqlite' must be Sqlite or Postgres.")]
+    public async Task StorageProvider_NotSqlite_ExitsTwo_SayingWhy(string provider, string expected)
+    {
+        await using var vendor = await FakeVendor.StartAsync();
+        await using var host = await KeyBrakeProcess.StartAsync(vendor, new() { ["KeyBrake__Storage__Provider"] = provider }, waitUntilHealthy: false);
+
+        var exitCode = await host.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(expected, host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
+    }
 }
