@@ -33,6 +33,13 @@ if [ ! -d tests/KeyBrake.EndToEnd.Tests/node/node_modules ] || [ tests/KeyBrake.
   (cd tests/KeyBrake.EndToEnd.Tests/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# The PostgreSQL engine's tests and the replica tests need a real server: a throwaway cluster of Debian's postgresql,
+# started here on loopback and removed on exit, unless KEYBRAKE_TEST_POSTGRES names a server of your own.
+if [ -z "${KEYBRAKE_TEST_POSTGRES:-}" ]; then
+  eval "$(tests/postgres/cluster.sh start)"
+  trap 'tests/postgres/cluster.sh stop "$KEYBRAKE_TEST_POSTGRES_DIR"' EXIT
+fi
+
 log=$(mktemp)
 status=0
 dotnet test KeyBrake.sln --nologo "$@" 2>&1 | tee "$log" || status=$?

@@ -1,0 +1,98 @@
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace KeyBrake.Storage.Postgres;
+
+/// <summary>
+/// The shared store: one PostgreSQL database for every replica, reached through one pooled <see cref="NpgsqlDataSource"/>.
+/// Migrations take an advisory lock first, so replicas that start together apply each migration once.
+/// </summary>
+internal sealed partial class PostgresDatabase : IStoreEngine, IDisposable
+{
+    /// <summary>The advisory lock key of migrations ("KBmigrat").</summary>
+    private const long MigrationLock = 0x4B_42_6D_69_67_72_61_74;
+
+    private readonly ILogger<PostgresDatabase> _logger;
+
+    static PostgresDatabase() => DefaultTypeMap.MatchNamesWithUnderscores = true;
+
+    public PostgresDatabase(PostgresStoreOptions options, ILogger<PostgresDatabase> logger)
+    {
+        _logger = logger;
+        Options = options;
+        var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+        if (!builder.ContainsKey("Timeout"))
+        {
+            builder.Timeout = 5; // seconds to connect: a lost database fails calls closed quickly instead of holding them
+        }
+        if (string.IsNullOrEmpty(builder.ApplicationName))
+        {
+            builder.ApplicationName = "keybrake";
+        }
+        ConnectionString = builder.ConnectionString;
+        DataSource = NpgsqlDataSource.Create(ConnectionString);
+    }
+
+    public PostgresStoreOptions Options { get; }
+
+    /// <summary>The connection string as used (with the password): never logged.</summary>
+    public string ConnectionString { get; }
+
+    public NpgsqlDataSource DataSource { get; }
+
+    public string Provider => "Postgres";
+
+    public string? LocalDirectory => null;
+
+    public NpgsqlConnection Open() => DataSource.OpenConnection();
+
+    public ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken) => DataSource.OpenConnectionAsync(cancellationToken);
+
+    /// <summary>
+    /// Applies the numbered migrations that have not run yet in one transaction that first takes the migration lock:
+    /// replicas starting together wait for the first, then find nothing left to do.
+    /// </summary>
+    public void Migrate()
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction();
+        connection.Execute("SELECT pg_advisory_xact_lock(@MigrationLock)", new { MigrationLock }, transaction);
+        connection.Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version bigint PRIMARY KEY, applied_at text NOT NULL)", transaction: transaction);
+        var applied = connection.Query<long>("SELECT version FROM schema_migrations", transaction: transaction).ToHashSet();
+        foreach (var (version, sql) in PostgresMigrations.All)
+        {
+            if (applied.Contains(version))
+            {
+                continue;
+            }
+            connection.Execute(sql, transaction: transaction);
+            connection.Execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (@version, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))",
+                new { version }, transaction);
+            Log.MigrationApplied(_logger, version);
+        }
+        transaction.Commit();
+    }
+
+    public bool IsReachable()
+    {
+        try
+        {
+            using var connection = Open();
+            return connection.ExecuteScalar<long>("SELECT count(*) FROM schema_migrations") > 0;
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose() => DataSource.Dispose();
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Applied PostgreSQL schema migration {Version}")]
+        public static partial void MigrationApplied(ILogger logger, long version);
+    }
+}

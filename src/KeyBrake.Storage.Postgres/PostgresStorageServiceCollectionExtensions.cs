@@ -1,0 +1,26 @@
+using KeyBrake.Admin;
+using KeyBrake.Audit;
+using KeyBrake.Keys;
+using KeyBrake.Spend;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace KeyBrake.Storage.Postgres;
+
+public static class PostgresStorageServiceCollectionExtensions
+{
+    /// <summary>
+    /// Every port of the store on one PostgreSQL database shared by any number of replicas (SPEC §9):
+    /// <see cref="IStoreEngine"/>, <see cref="IKeyStore"/>, <see cref="IPrincipalStore"/>, <see cref="IAuditChainStore"/>,
+    /// <see cref="IAuditReader"/>, <see cref="IAuditCommitSignal"/>, <see cref="IKeyChangeFeed"/>, <see cref="ISpendLedger"/>.
+    /// </summary>
+    public static IServiceCollection AddKeyBrakePostgresStorage(this IServiceCollection services, Func<IServiceProvider, PostgresStoreOptions> options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton<PostgresDatabase>();
+        services.AddSingleton<IStoreEngine>(sp => sp.GetRequiredService<PostgresDatabase>());
+        services.TryAddSingleton(TimeProvider.System);
+        // PORTS: registered by the classes that implement them (see the briefs).
+        return services;
+    }
+}

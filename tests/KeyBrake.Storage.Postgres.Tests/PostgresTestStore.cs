@@ -1,0 +1,56 @@
+using Dapper;
+using KeyBrake.Tests.Postgres;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace KeyBrake.Storage.Postgres.Tests;
+
+/// <summary>
+/// One test's PostgreSQL store: a database of its own on the test server, built through the public
+/// <see cref="PostgresStorageServiceCollectionExtensions.AddKeyBrakePostgresStorage"/> and migrated, as the host does.
+/// Every <see cref="OpenAsync"/> is another process on the same database (a replica, or a restart).
+/// </summary>
+internal sealed class PostgresTestStore
+{
+    private string? _name;
+    private string? _connectionString;
+
+    public string ConnectionString => _connectionString ?? throw new InvalidOperationException("OpenAsync first");
+
+    public async Task<IServiceProvider> OpenAsync(TimeProvider time)
+    {
+        if (_name is null)
+        {
+            (_name, _connectionString) = await TestPostgres.CreateDatabaseAsync();
+        }
+        var services = new ServiceCollection();
+        services.AddSingleton(time);
+        services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        services.AddKeyBrakePostgresStorage(_ => new PostgresStoreOptions { ConnectionString = _connectionString! });
+        var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStoreEngine>().Migrate();
+        return provider;
+    }
+
+    /// <summary>Another connection holding the chain's advisory lock (what another replica's batch holds), until disposed.</summary>
+    public IDisposable HoldWriteLock()
+    {
+        var connection = new NpgsqlConnection(ConnectionString);
+        connection.Open();
+        connection.Execute("SELECT pg_advisory_lock(@key)", new { key = PostgresAuditChainStore.ChainLock });
+        return connection; // closing the session releases the lock
+    }
+
+    /// <summary>What the database's owner can do: drop the append-only trigger and edit an entry.</summary>
+    public bool Tamper(long seq)
+    {
+        using var connection = new NpgsqlConnection(ConnectionString);
+        connection.Open();
+        connection.Execute("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only; UPDATE audit_entries SET path = '/v1/refunds' WHERE seq = @seq", new { seq });
+        return true;
+    }
+
+    public Task DeleteAsync() => _name is null ? Task.CompletedTask : TestPostgres.DropDatabaseAsync(_name);
+}
