@@ -11,7 +11,8 @@ namespace KeyBrake;
 /// <c>audit_unavailable</c>, retryable (SPEC §4). The admin API gets SPEC's JSON error; a dashboard page gets an HTML
 /// page that says the same. The exception comes from admin changes that need their entry first (<c>key.created</c>)
 /// or must not go on while the writer fails (<c>key.updated</c>), and from those applied whose entry is still queued
-/// (<c>principal.*</c>). Revocations never throw it: they never wait on the audit log (SPEC §3).
+/// (<c>principal.*</c>). Revocations never throw it: they never wait on the audit log (SPEC §3). A store that cannot be
+/// reached (a <see cref="System.Data.Common.DbException"/> from a database server, SPEC §9) is answered the same way.
 /// Proxy listeners pass straight through with no extra frame: a proxied call's step 8 refusal is answered by its own
 /// pipeline step (<see cref="ProxyAuditTrail"/>), which also releases the reservation.
 /// </summary>
@@ -28,7 +29,7 @@ internal sealed partial class AuditUnavailableHandling(RequestDelegate next, Lis
         {
             await next(context);
         }
-        catch (AuditUnavailableException e) when (!context.Response.HasStarted)
+        catch (Exception e) when (e is AuditUnavailableException or System.Data.Common.DbException && !context.Response.HasStarted)
         {
             Log.Refused(logger, RequestIds.Of(context), context.Request.Method, context.Request.Path.Value ?? "", e.Message);
             if (context.GetEndpoint()?.Metadata.GetMetadata<PageActionDescriptor>() is not null)

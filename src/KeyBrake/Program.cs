@@ -32,6 +32,12 @@ catch (Exception e) when (ListenerBinding.IsBindFailure(e))
 {
     return await NotStartedAsync(app, "a listener cannot bind", [e.Message]);
 }
+// SPEC §9: a database server that cannot be reached at start (migrations run first): the orchestrator restarts us.
+catch (System.Data.Common.DbException e)
+{
+    await NotStartedAsync(app, "the store cannot be reached", [e.Message]);
+    return 1;
+}
 return 0;
 
 static async Task<int> NotStartedAsync(WebApplication app, string why, IEnumerable<string> failures)

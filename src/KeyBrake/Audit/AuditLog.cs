@@ -146,6 +146,17 @@ internal sealed partial class AuditLog(
         }
         catch (SecretUnavailableException) when (options.Value.Secrets.Provider == "Local")
         {
+            if (!dataDirectory.HoldsDatabase)
+            {
+                // SPEC §9: replicas append to one chain and verify each other's checkpoints, so they must share one key;
+                // a key made here would be this replica's alone, and the others would find its checkpoints forged.
+                throw new OptionsValidationException(KeyBrakeOptions.Section, typeof(KeyBrakeOptions),
+                [
+                    $"KeyBrake:Secrets:Local:{_options.SigningKeySecretName}: required with KeyBrake:Storage:Provider Postgres: every replica signs " +
+                    "the one chain's checkpoints with the same key (a PKCS#8 PEM; Key Vault in production). Copy data/audit-signing-key.pem of a " +
+                    "SQLite deployment, or make one with: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256",
+                ]);
+            }
             // SPEC §7: the Local provider creates a key under DataDirectory on first start and keeps using it.
             if (!File.Exists(LocalSigningKeyPath))
             {

@@ -53,7 +53,29 @@ internal sealed partial class ProxyPolicyMiddleware(
         return InvokeWithKeyAsync(context, call, VaultToken.Hash(token));
     }
 
+    private static readonly KeyBrakeError StoreUnavailable = new(StatusCodes.Status503ServiceUnavailable, AuditUnavailableHandling.Code,
+        "The store that holds keys, spend and the audit log is unavailable, so this call was not forwarded.");
+
+    /// <summary>
+    /// SPEC §9: a replica that loses its database fails closed. A key lookup or a reservation that the store cannot
+    /// answer refuses the call before anything is forwarded (after forwarding, the spend step keeps the reservation and
+    /// the audit writer retries the response entry, so nothing escapes this way).
+    /// </summary>
     private async Task InvokeWithKeyAsync(HttpContext context, ProxyCall call, string tokenHash)
+    {
+        try
+        {
+            await InvokeWithKeyCoreAsync(context, call, tokenHash);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException && !context.Response.HasStarted)
+        {
+            Log.StoreUnavailable(logger, call.RequestId, e.Message);
+            KeyBrakeMetrics.Denied(call.Vendor, StoreUnavailable.Code);
+            await StoreUnavailable.WriteAsync(context);
+        }
+    }
+
+    private async Task InvokeWithKeyCoreAsync(HttpContext context, ProxyCall call, string tokenHash)
     {
         using var span = call.Span = KeyBrakeTelemetry.StartProxyCall(call.Vendor, context.Request.Method);
         span?.SetTag("keybrake.request_id", call.RequestId);
@@ -303,6 +325,9 @@ internal sealed partial class ProxyPolicyMiddleware(
 
         [LoggerMessage(EventId = 4104, Level = LogLevel.Error, Message = "Request {RequestId}: the audit trail failed; the call was refused")]
         public static partial void AuditFailed(ILogger logger, string requestId, Exception exception);
+
+        [LoggerMessage(EventId = 4106, Level = LogLevel.Error, Message = "Request {RequestId}: the store is unavailable ({Problem}); the call was refused")]
+        public static partial void StoreUnavailable(ILogger logger, string requestId, string problem);
 
         [LoggerMessage(EventId = 4105, Level = LogLevel.Warning, Message = "Request {RequestId} to {Vendor} failed upstream: {Error}")]
         public static partial void UpstreamFailed(ILogger logger, string requestId, string vendor, string error, Exception? exception);

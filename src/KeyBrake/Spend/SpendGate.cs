@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Data.Common;
 using KeyBrake.Keys;
 using KeyBrake.Spend.Pricing;
 
@@ -9,8 +10,10 @@ namespace KeyBrake.Spend;
 /// would pass it), refuse what moves money but cannot be priced, then settle from the response: 2xx counts (0 for
 /// Stripe's <c>Idempotent-Replayed: true</c>, the stated price when the vendor gives one), 4xx is released, 5xx /
 /// time-out / broken connection counts as in doubt. Decisions only: the proxy step answers 402 / 422.
+/// A shared ledger (PostgreSQL) that fails to reserve throws, and the proxy refuses the call (503); one that fails to
+/// settle or release keeps the reservation, which then counts against the cap as in doubt (fail closed, never over).
 /// </summary>
-internal sealed class SpendGate(Pricer pricer, IEnumerable<IPriceLookup> lookups, ISpendLedger ledger) : ISpendGate
+internal sealed partial class SpendGate(Pricer pricer, IEnumerable<IPriceLookup> lookups, ISpendLedger ledger, ILogger<SpendGate> logger) : ISpendGate
 {
     private readonly FrozenDictionary<string, IPriceLookup> _lookups = lookups.ToFrozenDictionary(l => l.Vendor, StringComparer.Ordinal);
 
@@ -37,11 +40,18 @@ internal sealed class SpendGate(Pricer pricer, IEnumerable<IPriceLookup> lookups
             return ValueTask.FromResult(counted);
         }
         var settling = ledger.SettleAsync(decision.Ledger, counted, cancellationToken);
-        return settling.IsCompletedSuccessfully ? ValueTask.FromResult(counted) : SettledAsync(settling, counted);
+        return settling.IsCompletedSuccessfully ? ValueTask.FromResult(counted) : SettledAsync(settling, decision.Ledger, counted);
     }
 
-    public ValueTask ReleaseAsync(SpendDecision decision, CancellationToken cancellationToken) =>
-        decision.Ledger.Granted ? ledger.ReleaseAsync(decision.Ledger, cancellationToken) : ValueTask.CompletedTask;
+    public ValueTask ReleaseAsync(SpendDecision decision, CancellationToken cancellationToken)
+    {
+        if (!decision.Ledger.Granted)
+        {
+            return ValueTask.CompletedTask;
+        }
+        var releasing = ledger.ReleaseAsync(decision.Ledger, cancellationToken);
+        return releasing.IsCompletedSuccessfully ? ValueTask.CompletedTask : KeptIfFailedAsync(releasing, decision.Ledger);
+    }
 
     public async ValueTask<(MicroUsd Spent, MicroUsd Reserved)> TodayAsync(VaultKey key, CancellationToken cancellationToken)
     {
@@ -76,9 +86,28 @@ internal sealed class SpendGate(Pricer pricer, IEnumerable<IPriceLookup> lookups
     private static SpendDecision Decide(VaultKey key, string vendor, Price price, LedgerReservation reservation) =>
         new(reservation.Granted ? SpendVerdict.Reserved : SpendVerdict.CapExceeded, vendor, price, new MicroUsd(key.DailyCapMicros), reservation);
 
-    private static async ValueTask<MicroUsd> SettledAsync(ValueTask settling, MicroUsd counted)
+    private async ValueTask<MicroUsd> SettledAsync(ValueTask settling, LedgerReservation reservation, MicroUsd counted)
     {
-        await settling;
+        await KeptIfFailedAsync(settling, reservation);
         return counted;
+    }
+
+    /// <summary>The call has happened (or been refused) by now: a store that fails here must not fail it too.</summary>
+    private async ValueTask KeptIfFailedAsync(ValueTask pending, LedgerReservation reservation)
+    {
+        try
+        {
+            await pending;
+        }
+        catch (Exception e) when (e is DbException or TimeoutException)
+        {
+            Log.ReservationKept(logger, reservation.KeyId, reservation.Estimate.Value, e);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4601, Level = LogLevel.Warning, Message = "Key {KeyId}: the ledger could not settle a reservation of {EstimateMicros} micro-USD; it stays reserved (counted as in doubt) for the day")]
+        public static partial void ReservationKept(ILogger logger, string keyId, long estimateMicros, Exception exception);
     }
 }

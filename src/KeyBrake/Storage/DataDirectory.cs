@@ -31,7 +31,11 @@ internal sealed partial class DataDirectory
     {
         _logger = logger;
         (FullPath, DatabasePath) = Resolve(options.Value, environment.ContentRootPath);
+        HoldsDatabase = options.Value.Storage.Provider == StorageOptions.SqliteProvider;
     }
+
+    /// <summary>False on a database server (Postgres): the directory then holds only KeyBrake's own files.</summary>
+    public bool HoldsDatabase { get; }
 
     public string FullPath { get; }
 
@@ -76,6 +80,16 @@ internal sealed partial class DataDirectory
         {
             Tighten(new DirectoryInfo(File(KeyRingDirectory)));
         }
+        if (HoldsDatabase)
+        {
+            PrepareDatabaseFile();
+        }
+    }
+
+    /// <summary>The SQLite file, born 0600 before SQLite opens it (its WAL and shared memory copy that mode).</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private void PrepareDatabaseFile()
+    {
         var databaseDirectory = Path.GetDirectoryName(DatabasePath)!;
         if (!Directory.Exists(databaseDirectory))
         {

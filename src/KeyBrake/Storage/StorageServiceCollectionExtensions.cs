@@ -1,3 +1,5 @@
+using KeyBrake.Secrets;
+using KeyBrake.Storage.Postgres;
 using KeyBrake.Storage.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -21,6 +23,14 @@ internal static class StorageServiceCollectionExtensions
             {
                 Path = sp.GetRequiredService<DataDirectory>().DatabasePath,
                 Synchronous = sp.GetRequiredService<IOptions<KeyBrakeOptions>>().Value.Audit.Synchronous,
+            });
+        }
+        else if (provider == StorageOptions.PostgresProvider)
+        {
+            services.AddKeyBrakePostgresStorage(sp => new PostgresStoreOptions
+            {
+                ConnectionString = PostgresConnection.Resolve(
+                    sp.GetRequiredService<IOptions<KeyBrakeOptions>>().Value.Storage.Postgres, sp.GetRequiredService<ISecretStore>()),
             });
         }
         return services;

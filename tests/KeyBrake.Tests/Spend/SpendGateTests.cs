@@ -167,7 +167,7 @@ public sealed class SpendGateTests
     private static (SpendGate Sut, SpendLedger Ledger) CreateSut(long spentToday = 0, IPriceLookup? lookup = null)
     {
         var ledger = new SpendLedger(new FakeTimeProvider(new DateTimeOffset(2026, 6, 3, 12, 0, 0, TimeSpan.Zero)), new History(spentToday));
-        return (new SpendGate(DefaultDenyTests.CreateSut(), lookup is null ? [] : [lookup], ledger), ledger);
+        return (new SpendGate(DefaultDenyTests.CreateSut(), lookup is null ? [] : [lookup], ledger, Microsoft.Extensions.Logging.Abstractions.NullLogger<SpendGate>.Instance), ledger);
     }
 
     private static SpendRequest Charge(int cents) => Request("stripe", "POST", "/v1/charges", $"amount={cents}&currency=usd");
