@@ -2,7 +2,9 @@
 # A throwaway PostgreSQL cluster for the tests: Debian's postgresql, initdb'd as an unprivileged user into a temporary
 # directory, listening on 127.0.0.1 only (and a socket in that directory), password (SCRAM) authentication.
 #   tests/postgres/cluster.sh start   → prints `export KEYBRAKE_TEST_POSTGRES=…` and `export KEYBRAKE_TEST_POSTGRES_DIR=…`
-#   tests/postgres/cluster.sh stop DIR
+#   tests/postgres/cluster.sh stop DIR    → stops the server and removes the cluster
+#   tests/postgres/cluster.sh down DIR    → stops the server, keeps the cluster (a database outage, for fault tests)
+#   tests/postgres/cluster.sh up DIR      → starts it again on the same port
 # Durability is switched off (fsync, synchronous_commit): the tests check KeyBrake's behaviour, not the disk's.
 set -euo pipefail
 
@@ -50,11 +52,19 @@ case "${1:-}" in
       if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; break; fi
     done
     [ -n "$port" ] || { echo "no free port for the test cluster" >&2; exit 1; }
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=128MB" >&2
+    echo "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=128MB" > "$dir/options"
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o "$(cat "$dir/options")" >&2
     echo "export KEYBRAKE_TEST_POSTGRES='Host=127.0.0.1;Port=$port;Username=postgres;Password=$password'"
     echo "export KEYBRAKE_TEST_POSTGRES_DIR='$dir'"
     echo "export KEYBRAKE_TEST_POSTGRES_BIN='$bin'"
+    ;;
+  down)
+    dir=${2:?usage: cluster.sh down DIR}
+    as_owner "$(pg_bin)/pg_ctl" -D "$dir/data" -m immediate -w stop >&2
+    ;;
+  up)
+    dir=${2:?usage: cluster.sh up DIR}
+    as_owner "$(pg_bin)/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o "$(cat "$dir/options")" >&2
     ;;
   stop)
     dir=${2:?usage: cluster.sh stop DIR}
@@ -63,7 +73,7 @@ case "${1:-}" in
     rm -rf "$dir"
     ;;
   *)
-    echo "usage: $0 start | stop DIR" >&2
+    echo "usage: $0 start | stop DIR | down DIR | up DIR" >&2
     exit 2
     ;;
 esac

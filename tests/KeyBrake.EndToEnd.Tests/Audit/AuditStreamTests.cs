@@ -87,10 +87,13 @@ internal sealed class SseReader : IAsyncDisposable
 
     private SseReader(HttpClient client, HttpResponseMessage response, StreamReader reader) => (_client, _response, _reader) = (client, response, reader);
 
-    public static async Task<SseReader> OpenAsync(KeyBrakeHost host, string path, long? lastEventId = null)
+    public static Task<SseReader> OpenAsync(KeyBrakeHost host, string path, long? lastEventId = null) => OpenAsync(host.Admin, path, lastEventId);
+
+    /// <summary>On the admin API behind <paramref name="admin"/> (its address and token), e.g. a replica's.</summary>
+    public static async Task<SseReader> OpenAsync(HttpClient admin, string path, long? lastEventId = null)
     {
-        var client = new HttpClient { BaseAddress = host.Admin.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
-        client.DefaultRequestHeaders.Authorization = host.Admin.DefaultRequestHeaders.Authorization;
+        var client = new HttpClient { BaseAddress = admin.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        client.DefaultRequestHeaders.Authorization = admin.DefaultRequestHeaders.Authorization;
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         if (lastEventId is { } id)
         {
