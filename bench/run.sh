@@ -5,12 +5,18 @@
 #          --baseline REV: also build REV (a git worktree in a temp dir, Release) and run its G0 and G as arms G0-base
 #          and G-base in the same rounds (D and Y stay the shared reference); adds current/baseline per metric with the
 #          rounds' spread as the noise figure (a verdict needs --rounds 3 or more).
+#          Gpg (KeyBrake on PostgreSQL, one replica) and Gpg×3 (three replicas of one database, the client's connections
+#          spread over them) run in the same rounds on a throwaway PostgreSQL cluster with the server's default
+#          durability (tests/postgres/cluster.sh with KEYBRAKE_PG_DURABLE=1), or on KEYBRAKE_BENCH_POSTGRES (an Npgsql
+#          connection string of a user who may create databases); --no-postgres leaves them out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 args=()
 baseline=""
+postgres=1
 while [ $# -gt 0 ]; do
   case "$1" in
+    --no-postgres) postgres=0; shift ;;
     --baseline) baseline="${2:?--baseline needs a revision, e.g. --baseline HEAD~1}"; shift 2 ;;
     *) args+=("$1"); shift ;;
   esac
@@ -36,4 +42,17 @@ if [ -n "$baseline" ]; then
          --baseline-label "$baseline = $(git rev-parse --short "$sha")"
          --current-label "$(git describe --always --dirty --exclude '*')")
 fi
-dotnet bench/proxy/bin/Release/net10.0/KeyBrake.Bench.dll ${args[@]+"${args[@]}"}
+cleanup_pg=""
+if [ "$postgres" = 1 ]; then
+  if [ -n "${KEYBRAKE_BENCH_POSTGRES:-}" ]; then
+    args+=(--postgres "$KEYBRAKE_BENCH_POSTGRES")
+  else
+    eval "$(KEYBRAKE_PG_DURABLE=1 tests/postgres/cluster.sh start)"
+    cleanup_pg="$KEYBRAKE_TEST_POSTGRES_DIR"
+    args+=(--postgres "$KEYBRAKE_TEST_POSTGRES;Database=postgres")
+  fi
+fi
+status=0
+dotnet bench/proxy/bin/Release/net10.0/KeyBrake.Bench.dll ${args[@]+"${args[@]}"} || status=$?
+if [ -n "$cleanup_pg" ]; then tests/postgres/cluster.sh stop "$cleanup_pg"; fi
+exit "$status"

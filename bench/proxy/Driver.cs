@@ -34,9 +34,19 @@ internal static class Driver
     }
 
     private sealed record Options(int Rounds, int Seconds, int LatencySeconds, int RevocationTrials, string Out,
-        string? BaselineDll, string BaselineLabel, string CurrentLabel);
+        string? BaselineDll, string BaselineLabel, string CurrentLabel, string? Postgres);
 
-    private sealed record Target(string Name, Process Process, string Url, int StatsPort);
+    /// <summary>An arm: one process, or several replicas of one deployment that the client spreads its connections over.</summary>
+    private sealed record Target(string Name, IReadOnlyList<Process> Processes, IReadOnlyList<string> Urls, IReadOnlyList<int> StatsPorts)
+    {
+        public Target(string name, Process process, string url, int statsPort)
+            : this(name, [process], [url], [statsPort])
+        {
+        }
+
+        public int StatsPort => StatsPorts[0];
+        public string Url => Urls[0];
+    }
 
     private sealed record WrkResult(long Requests, double Seconds, long Errors, long Non2xx, double P50Us, double P99Us);
 
@@ -45,13 +55,15 @@ internal static class Driver
         var options = new Options(
             Int(args, "--rounds", 5), Int(args, "--seconds", 10), Int(args, "--latency-seconds", 10), Int(args, "--revocations", 40),
             Value(args, "--out") ?? Path.Combine(RepositoryRoot(), "bench", "proxy", "results.json"),
-            Value(args, "--baseline-dll"), Value(args, "--baseline-label") ?? "baseline", Value(args, "--current-label") ?? "current");
+            Value(args, "--baseline-dll"), Value(args, "--baseline-label") ?? "baseline", Value(args, "--current-label") ?? "current",
+            Value(args, "--postgres"));
         if (options.BaselineDll is { } baselineDll && !File.Exists(baselineDll))
         {
             throw new ArgumentException($"--baseline-dll {baselineDll} does not exist");
         }
         var work = Directory.CreateTempSubdirectory("keybrake-bench-").FullName;
         var children = new List<Process>();
+        var databases = new List<string>();
         try
         {
             var (stubPort, yarpPort) = (Port(), Port());
@@ -71,10 +83,24 @@ internal static class Driver
                 targets.Add(StartKeyBrake(children, dll, "G0" + suffix, upstream, work, noAudit: true));
                 targets.Add(StartKeyBrake(children, dll, "G" + suffix, upstream, work, noAudit: false));
             }
+            if (options.Postgres is { } server)
+            {
+                // SPEC §9: G on PostgreSQL, one replica, and three replicas of one database behind a round-robin client.
+                var signingKey = Path.Combine(work, "audit-signing-key.pem");
+                using (var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
+                {
+                    await File.WriteAllTextAsync(signingKey, key.ExportPkcs8PrivateKeyPem());
+                }
+                targets.Add(await StartReplicasAsync(children, databases, server, signingKey, "Gpg", 1, upstream, work));
+                targets.Add(await StartReplicasAsync(children, databases, server, signingKey, "Gpg×3", 3, upstream, work));
+            }
             var tokens = new Dictionary<string, string>();
             foreach (var target in targets.Skip(2))
             {
-                await WaitUpAsync(target.StatsPort, target.Name);
+                foreach (var port in target.StatsPorts)
+                {
+                    await WaitUpAsync(port, target.Name);
+                }
                 tokens[target.Name] = await CreateKeyAsync(target.StatsPort, "bench-" + target.Name.ToLowerInvariant());
             }
             tokens["D"] = tokens["Y"] = tokens["G"]; // D and Y ignore it; sent so every arm carries the same request
@@ -84,7 +110,7 @@ internal static class Driver
             Console.Error.WriteLine("warm-up…");
             foreach (var target in targets)
             {
-                await WrkAsync(target.Url, scripts[target.Name], connections: 32, threads: 2, seconds: 3);
+                await WrkAsync(target.Urls, scripts[target.Name], connections: 32, threads: 2, seconds: 3);
             }
 
             var rows = variants.ToDictionary(v => v, _ => new List<Dictionary<string, double>>());
@@ -94,19 +120,19 @@ internal static class Driver
                 foreach (var target in targets.Skip(round % targets.Count).Concat(targets.Take(round % targets.Count)))
                 {
                     var m = new Dictionary<string, double>();
-                    var (cpuBefore, allocBefore) = (CpuTicks(target.Process), await AllocatedAsync(target.StatsPort));
-                    var load = await WrkAsync(target.Url, scripts[target.Name], 32, 2, options.Seconds);
-                    var (cpuAfter, allocAfter) = (CpuTicks(target.Process), await AllocatedAsync(target.StatsPort));
+                    var (cpuBefore, allocBefore) = (CpuTicks(target.Processes), await AllocatedAsync(target.StatsPorts));
+                    var load = await WrkAsync(target.Urls, scripts[target.Name], 32, 2, options.Seconds);
+                    var (cpuAfter, allocAfter) = (CpuTicks(target.Processes), await AllocatedAsync(target.StatsPorts));
                     m["rps_32"] = load.Requests / load.Seconds;
                     m["cpu_us_per_req"] = (cpuAfter - cpuBefore) * (1_000_000.0 / ClockTicks) / load.Requests;
                     m["alloc_bytes_per_req"] = (double)(allocAfter - allocBefore) / load.Requests;
                     m["errors_32"] = load.Errors + load.Non2xx;
-                    var single = await WrkAsync(target.Url, scripts[target.Name], 1, 1, options.LatencySeconds);
+                    var single = await WrkAsync([target.Url], scripts[target.Name], 1, 1, options.LatencySeconds);
                     m["p50_us_1"] = single.P50Us;
                     m["p99_us_1"] = single.P99Us;
                     m["errors_1"] = single.Errors + single.Non2xx;
-                    var wide = await WrkAsync(target.Url, scripts[target.Name], 128, 2, 3);
-                    m["rss_mb_128"] = RssMb(target.Process);
+                    var wide = await WrkAsync(target.Urls, scripts[target.Name], 128, 2, 3);
+                    m["rss_mb_128"] = target.Processes.Max(RssMb); // per process: the largest replica
                     m["errors_128"] = wide.Errors + wide.Non2xx;
                     rows[target.Name].Add(m);
                     Console.Error.WriteLine($"round {round} {target.Name}: {m["rps_32"]:0} rps, p50 {m["p50_us_1"]:0} µs, p99 {m["p99_us_1"]:0} µs, {m["cpu_us_per_req"]:0.0} cpu-µs/req, {m["alloc_bytes_per_req"]:0} B/req, {m["rss_mb_128"]:0} MB, errors {m["errors_32"] + m["errors_1"] + m["errors_128"]}");
@@ -116,6 +142,11 @@ internal static class Driver
             Console.Error.WriteLine("revocation latency…");
             var g = targets.Single(t => t.Name == "G");
             var revocation = await RevocationAsync(g.StatsPort, g.Url, options.RevocationTrials);
+            if (targets.SingleOrDefault(t => t.Name == "Gpg×3") is { } replicas)
+            {
+                // SPEC §9: DELETE on replica A, the first 401 on replica B.
+                revocation["across_replicas"] = await RevocationAsync(replicas.StatsPorts[0], replicas.Urls[1], options.RevocationTrials);
+            }
             var report = Report(variants, rows, revocation, options);
             await File.WriteAllTextAsync(options.Out, report.Json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine(report.Markdown);
@@ -131,6 +162,10 @@ internal static class Driver
                     child.Kill(entireProcessTree: true);
                     await child.WaitForExitAsync();
                 }
+            }
+            foreach (var database in databases)
+            {
+                await DropDatabaseAsync(options.Postgres!, database);
             }
             Directory.Delete(work, recursive: true);
         }
@@ -148,6 +183,43 @@ internal static class Driver
         string[] args = ["keybrake", "--port", $"{port}", "--admin-port", $"{admin}", "--upstream", upstream, "--data", Path.Combine(work, name.ToLowerInvariant())];
         var process = StartDll(children, dll, name, noAudit ? [.. args, "--no-audit"] : args);
         return new Target(name, process, $"http://127.0.0.1:{port}/stripe/v1/payment_intents", admin);
+    }
+
+    /// <summary><paramref name="count"/> replicas of G on a new database of <paramref name="server"/>.</summary>
+    private static async Task<Target> StartReplicasAsync(List<Process> children, List<string> databases, string server, string signingKey,
+        string name, int count, string upstream, string work)
+    {
+        var database = $"kb_bench_{Environment.ProcessId}_{count}";
+        await using (var connection = new Npgsql.NpgsqlConnection(server))
+        {
+            await connection.OpenAsync();
+            await using var create = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        databases.Add(database);
+        var connectionString = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        var replicas = new List<Target>();
+        for (var i = 0; i < count; i++)
+        {
+            var (port, admin) = (Port(), Port());
+            var process = StartDll(children, OwnDll, $"{name}#{i + 1}", ["keybrake", "--port", $"{port}", "--admin-port", $"{admin}", "--upstream", upstream,
+                "--data", Path.Combine(work, $"{name.ToLowerInvariant()}-{i + 1}"), "--postgres", connectionString, "--signing-key", signingKey]);
+            replicas.Add(new Target(name, process, $"http://127.0.0.1:{port}/stripe/v1/payment_intents", admin));
+            if (i == 0)
+            {
+                await WaitUpAsync(admin, name); // the first applies the migrations; the others find them done
+            }
+        }
+        return new Target(name, [.. replicas.Select(r => r.Processes[0])], [.. replicas.Select(r => r.Url)], [.. replicas.Select(r => r.StatsPort)]);
+    }
+
+    private static async Task DropDatabaseAsync(string server, string database)
+    {
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        await using var connection = new Npgsql.NpgsqlConnection(server);
+        await connection.OpenAsync();
+        await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
     }
 
     private static Process Start(List<Process> children, params string[] args) => StartDll(children, OwnDll, args[0], args);
@@ -185,6 +257,22 @@ internal static class Driver
             end
             """);
         return path;
+    }
+
+    /// <summary>
+    /// wrk against each of <paramref name="urls"/> at once, the connections split between them (a round-robin client
+    /// over replicas): requests and errors summed; latencies are the first URL's.
+    /// </summary>
+    private static async Task<WrkResult> WrkAsync(IReadOnlyList<string> urls, string script, int connections, int threads, int seconds)
+    {
+        if (urls.Count == 1)
+        {
+            return await WrkAsync(urls[0], script, connections, threads, seconds);
+        }
+        var results = await Task.WhenAll(urls.Select((url, i) =>
+            WrkAsync(url, script, connections / urls.Count + (i < connections % urls.Count ? 1 : 0), 1, seconds)));
+        return new WrkResult(results.Sum(r => r.Requests), results.Max(r => r.Seconds), results.Sum(r => r.Errors), results.Sum(r => r.Non2xx),
+            results[0].P50Us, results[0].P99Us);
     }
 
     private static async Task<WrkResult> WrkAsync(string url, string script, int connections, int threads, int seconds)
@@ -302,6 +390,13 @@ internal static class Driver
             ["G-D_p99_us"] = Math.Round(Median("G", "p99_us_1") - Median("D", "p99_us_1")),
             ["G-Y_cpu_us_per_req"] = Math.Round(Median("G", "cpu_us_per_req") - Median("Y", "cpu_us_per_req"), 1),
         };
+        if (rows.ContainsKey("Gpg"))
+        {
+            ratios["Gpg/Y_rps"] = Math.Round(Median("Gpg", "rps_32") / Median("Y", "rps_32"), 3);
+            ratios["Gpg×3/Y_rps"] = Math.Round(Median("Gpg×3", "rps_32") / Median("Y", "rps_32"), 3);
+            ratios["Gpg-Y_p50_us"] = Math.Round(Median("Gpg", "p50_us_1") - Median("Y", "p50_us_1"));
+            ratios["Gpg-Y_p99_us"] = Math.Round(Median("Gpg", "p99_us_1") - Median("Y", "p99_us_1"));
+        }
         json["ratios"] = ratios;
         json["revocation"] = revocation;
 
@@ -328,6 +423,14 @@ internal static class Driver
         md.AppendLine(CultureInfo.InvariantCulture, $"| G−Y extra CPU per request | {ratios["G-Y_cpu_us_per_req"]} µs | ≤ 15 µs |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| G RSS at 128 connections | {Median("G", "rss_mb_128"):0} MB | ≤ 200 MB |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| revocation → first 401 (p50 / p99, {revocation["trials"]} trials under 8 clients) | {revocation["p50_us"]} µs / {revocation["p99_us"]} µs; calls let through after the revoke: {revocation["calls_let_through_after_revoke"]} | |");
+        if (rows.ContainsKey("Gpg"))
+        {
+            var across = revocation["across_replicas"]!;
+            md.AppendLine(CultureInfo.InvariantCulture, $"| Gpg/Y throughput (PostgreSQL, one replica) | {ratios["Gpg/Y_rps"]} | ≥ 0.5 |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| Gpg×3/Y throughput (three replicas, connections spread over them) | {ratios["Gpg×3/Y_rps"]} | |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| Gpg−Y added p50 / p99 | {ratios["Gpg-Y_p50_us"]} µs / {ratios["Gpg-Y_p99_us"]} µs | |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| DELETE on replica A → first 401 on replica B (p50 / p99) | {across["p50_us"]} µs / {across["p99_us"]} µs; calls let through after the revoke: {across["calls_let_through_after_revoke"]} | p99 ≤ 10 ms |");
+        }
         if (options.BaselineDll is not null)
         {
             var (table, comparison) = BaselineComparison.Compare(rows, ["G0", "G"], BaseSuffix, options.CurrentLabel, options.BaselineLabel);
@@ -349,6 +452,8 @@ internal static class Driver
         return sorted[lo] + ((sorted[hi] - sorted[lo]) * (rank - lo));
     }
 
+    private static long CpuTicks(IReadOnlyList<Process> processes) => processes.Sum(CpuTicks);
+
     private static long CpuTicks(Process process)
     {
         var stat = File.ReadAllText($"/proc/{process.Id}/stat");
@@ -359,6 +464,16 @@ internal static class Driver
     private static double RssMb(Process process) =>
         File.ReadLines($"/proc/{process.Id}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
             .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0).Single();
+
+    private static async Task<long> AllocatedAsync(IReadOnlyList<int> ports)
+    {
+        var total = 0L;
+        foreach (var port in ports)
+        {
+            total += await AllocatedAsync(port);
+        }
+        return total;
+    }
 
     private static async Task<long> AllocatedAsync(int port)
     {

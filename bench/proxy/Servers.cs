@@ -55,8 +55,13 @@ internal static class Servers
         return 0;
     }
 
-    /// <summary>G (as shipped: repository appsettings.json, audit durable before forwarding, spend on) or G0 (no-op audit trail).</summary>
-    public static async Task<int> KeyBrakeAsync(string port, string adminPort, string upstream, string data, bool noAudit)
+    /// <summary>
+    /// G (as shipped: repository appsettings.json, audit durable before forwarding, spend on) or G0 (no-op audit trail);
+    /// on SQLite, or on the PostgreSQL database <paramref name="postgres"/> (a replica: every replica of one database is
+    /// given the same <paramref name="signingKeyFile"/>, as Key Vault would give it).
+    /// </summary>
+    public static async Task<int> KeyBrakeAsync(string port, string adminPort, string upstream, string data, bool noAudit,
+        string? postgres = null, string? signingKeyFile = null)
     {
         var root = Driver.RepositoryRoot();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = root, EnvironmentName = "Production" });
@@ -71,6 +76,15 @@ internal static class Servers
             ["KeyBrake:Secrets:Local:stripe-api-key"] = "sk_test_bench_secret",
             ["KeyBrake:Admin:BootstrapToken"] = Driver.AdminToken,
         });
+        if (postgres is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["KeyBrake:Storage:Provider"] = "Postgres",
+                ["KeyBrake:Storage:Postgres:ConnectionString"] = postgres,
+                ["KeyBrake:Secrets:Local:audit-signing-key"] = File.ReadAllText(signingKeyFile ?? throw new ArgumentException("--signing-key is required with --postgres")),
+            });
+        }
         if (noAudit)
         {
             builder.Services.AddSingleton<IProxyAuditTrail, NoProxyAuditTrail>(); // before AddKeyBrake: its TryAdd keeps this one

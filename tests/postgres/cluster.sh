@@ -5,7 +5,8 @@
 #   tests/postgres/cluster.sh stop DIR    → stops the server and removes the cluster
 #   tests/postgres/cluster.sh down DIR    → stops the server, keeps the cluster (a database outage, for fault tests)
 #   tests/postgres/cluster.sh up DIR      → starts it again on the same port
-# Durability is switched off (fsync, synchronous_commit): the tests check KeyBrake's behaviour, not the disk's.
+# Durability is switched off (fsync, synchronous_commit) unless KEYBRAKE_PG_DURABLE=1: the tests check KeyBrake's
+# behaviour, not the disk's.
 set -euo pipefail
 
 pg_bin() {
@@ -52,7 +53,10 @@ case "${1:-}" in
       if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; break; fi
     done
     [ -n "$port" ] || { echo "no free port for the test cluster" >&2; exit 1; }
-    echo "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=128MB" > "$dir/options"
+    durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    # KEYBRAKE_PG_DURABLE=1 (bench/run.sh): the server's own defaults, every commit flushed, as in production.
+    if [ "${KEYBRAKE_PG_DURABLE:-0}" = "1" ]; then durability=""; fi
+    echo "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=128MB $durability" > "$dir/options"
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o "$(cat "$dir/options")" >&2
     echo "export KEYBRAKE_TEST_POSTGRES='Host=127.0.0.1;Port=$port;Username=postgres;Password=$password'"
     echo "export KEYBRAKE_TEST_POSTGRES_DIR='$dir'"
