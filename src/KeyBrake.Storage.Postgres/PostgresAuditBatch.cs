@@ -19,17 +19,21 @@ internal sealed class PostgresAuditBatch(PostgresAuditChainStore store, NpgsqlCo
                (SELECT type FROM audit_entries WHERE key_id = $1 AND type IN ('{AuditTypes.KeyRevoked}', '{AuditTypes.KeyExpired}') ORDER BY seq LIMIT 1)
         """;
 
+    private IReadOnlyList<AuditEntry> _inserted = [];
     private long _lastSeq = head.Seq;
     private bool _done;
 
     public AuditHead Head => head;
 
-    public AuditKeyState KeyState(string keyId) => Guard(() =>
+    /// <summary>From the store's key states (current to this batch's head, see <see cref="PostgresKeyStates"/>), else read.</summary>
+    public AuditKeyState KeyState(string keyId) => store.Keys.TryGet(keyId, out var known) ? known : Guard(() =>
     {
         using var command = new NpgsqlCommand(KeyStateSql, connection, transaction) { Parameters = { new() { Value = keyId } } };
         using var reader = command.ExecuteReader();
         reader.Read();
-        return new AuditKeyState(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+        var state = new AuditKeyState(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+        store.Keys.Remember(keyId, state);
+        return state;
     });
 
     /// <summary>
@@ -78,6 +82,7 @@ internal sealed class PostgresAuditBatch(PostgresAuditChainStore store, NpgsqlCo
             }
             copy.Complete();
         }
+        _inserted = entries;
         _lastSeq = entries[^1].Seq;
         return 0;
     });
@@ -98,6 +103,14 @@ internal sealed class PostgresAuditBatch(PostgresAuditChainStore store, NpgsqlCo
         }
         transaction.Commit();
         _done = true;
+        foreach (var e in _inserted)
+        {
+            if (e.KeyId is { } keyId)
+            {
+                store.Keys.Apply(keyId, e.RunSeq, e.Type);
+            }
+        }
+        store.Keys.CaughtUpTo(_lastSeq);
         return 0;
     });
 

@@ -19,6 +19,13 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
     /// <summary>The advisory lock every replica's audit batch takes first ("KBchain!"): one chain, one writer at a time.</summary>
     public const long ChainLock = 0x4B_42_63_68_61_69_6E_21;
 
+    /// <summary>The key entries committed after $1 (the other replicas' batches since this one's last), at most $2 of them.</summary>
+    private const string CatchUpSql = $"""
+        SELECT key_id, run_seq, type FROM audit_entries
+        WHERE seq > $1 AND key_id IS NOT NULL AND (run_seq IS NOT NULL OR type IN ('{AuditTypes.KeyRevoked}', '{AuditTypes.KeyExpired}'))
+        ORDER BY seq LIMIT $2
+        """;
+
     private readonly string _connectionString;
     private readonly ILogger<PostgresAuditChainStore> _logger;
     private NpgsqlConnection? _connection;
@@ -37,9 +44,13 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
 
     public AuditHead Open() => Run(PostgresAuditRows.ReadHead);
 
+    /// <summary>What this replica knows of keys' state; used on the writer's thread only.</summary>
+    internal PostgresKeyStates Keys { get; } = new();
+
     /// <summary>
-    /// BEGIN, then in one round trip: wait for the chain lock (held until COMMIT / ROLLBACK), then read the head. Read
-    /// committed: the head is read after the lock is granted, so it includes the previous holder's batch.
+    /// BEGIN, then in one round trip: wait for the chain lock (held until COMMIT / ROLLBACK), then read the head and the
+    /// key entries committed since this replica's last batch. Read committed: both are read after the lock is granted,
+    /// so they include the previous holder's batch, and nothing else can commit to the chain until this batch ends.
     /// </summary>
     public IAuditBatch Begin()
     {
@@ -54,11 +65,22 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
                 {
                     new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock($1)") { Parameters = { new() { Value = ChainLock } } },
                     new NpgsqlBatchCommand(PostgresAuditRows.HeadSql),
+                    new NpgsqlBatchCommand(CatchUpSql)
+                    {
+                        Parameters = { new() { Value = Keys.KnownSeq < 0 ? long.MaxValue : Keys.KnownSeq }, new() { Value = PostgresKeyStates.MaxCatchUp + 1 } },
+                    },
                 },
             };
             using var reader = batch.ExecuteReader();
             reader.NextResult();
             var head = PostgresAuditRows.ReadHead(reader);
+            reader.NextResult();
+            var since = new List<(string KeyId, long? RunSeq, string Type)>();
+            while (reader.Read())
+            {
+                since.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2)));
+            }
+            CatchUp(head.Seq, since);
             return new PostgresAuditBatch(this, connection, transaction, head);
         }
         catch (NpgsqlException)
@@ -67,6 +89,22 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
             Broken();
             throw;
         }
+    }
+
+    private void CatchUp(long headSeq, List<(string KeyId, long? RunSeq, string Type)> since)
+    {
+        if (Keys.KnownSeq < 0 || Keys.KnownSeq > headSeq || since.Count > PostgresKeyStates.MaxCatchUp)
+        {
+            Keys.Forget();
+        }
+        else
+        {
+            foreach (var (keyId, runSeq, type) in since)
+            {
+                Keys.Apply(keyId, runSeq, type);
+            }
+        }
+        Keys.CaughtUpTo(headSeq);
     }
 
     /// <summary>Kept once per seq: replicas may each sign the same boundary.</summary>
@@ -85,9 +123,13 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
     {
     }
 
-    /// <summary>The connection that failed is dropped; the next call opens a fresh one.</summary>
+    /// <summary>
+    /// The connection that failed is dropped; the next call opens a fresh one. What the keys' state was is forgotten:
+    /// a commit whose answer was lost may or may not have happened.
+    /// </summary>
     internal void Broken()
     {
+        Keys.Forget();
         if (_connection is not null)
         {
             Log.ConnectionDropped(_logger);
