@@ -4,11 +4,14 @@
 //   3. verify rate over the chain of (1) (reading from SQLite, recomputing every hash).
 // Each measurement on its own fresh database. Prints the median of the rounds with min–max as a Markdown table and
 // writes bench/audit/results.json. Not a test: nothing here asserts.
+// With --postgres SERVER [--writers N]: the chain on PostgreSQL with N writers (replicas) on one database instead
+// (PostgresBench.cs; prints its table, writes no JSON).
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using KeyBrake.Audit;
+using KeyBrake.Audit.Bench;
 using KeyBrake.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -19,6 +22,17 @@ var rate = Arg("--rate", 10_000);
 var seconds = Arg("--seconds", 5);
 using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 var measured = new Dictionary<string, List<double>>();
+
+if (Array.IndexOf(args, "--postgres") is var pg and >= 0 && pg + 1 < args.Length)
+{
+    // The chain on PostgreSQL with --writers writers on one database (replicas): see PostgresBench.
+    var writers = Arg("--writers", 3);
+    var postgres = await PostgresBench.RunAsync(args[pg + 1], writers, rounds, appendCount, key, Entry);
+    var machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}";
+    var date = TimeProvider.System.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    Console.WriteLine(PostgresBench.Table(postgres, writers, rounds, appendCount, machine, date));
+    return;
+}
 
 for (var round = 1; round <= rounds; round++)
 {

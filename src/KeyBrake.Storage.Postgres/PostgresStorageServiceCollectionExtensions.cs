@@ -20,6 +20,13 @@ public static class PostgresStorageServiceCollectionExtensions
         services.AddSingleton<PostgresDatabase>();
         services.AddSingleton<IStoreEngine>(sp => sp.GetRequiredService<PostgresDatabase>());
         services.TryAddSingleton(TimeProvider.System);
+        // The audit chain: one chain for every replica (batches serialised by an advisory lock), its reader, and the
+        // commit signal, which this replica's writer feeds in process and a LISTEN connection feeds with the others' commits.
+        services.AddSingleton<IAuditChainStore, PostgresAuditChainStore>();
+        services.AddSingleton<IAuditReader, PostgresAuditReader>();
+        services.AddSingleton<InProcessCommitSignal>();
+        services.AddSingleton<PostgresCommitSignal>();
+        services.AddSingleton<IAuditCommitSignal>(sp => sp.GetRequiredService<PostgresCommitSignal>());
         // PORTS: registered by the classes that implement them (see the briefs).
         return services;
     }

@@ -19,7 +19,8 @@ internal sealed class PostgresTestStore
 
     public string ConnectionString => _connectionString ?? throw new InvalidOperationException("OpenAsync first");
 
-    public async Task<IServiceProvider> OpenAsync(TimeProvider time)
+    /// <param name="configure">Changes to the store's options (e.g. a replica that never polls the head).</param>
+    public async Task<IServiceProvider> OpenAsync(TimeProvider time, Func<PostgresStoreOptions, PostgresStoreOptions>? configure = null)
     {
         if (_name is null)
         {
@@ -28,7 +29,8 @@ internal sealed class PostgresTestStore
         var services = new ServiceCollection();
         services.AddSingleton(time);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
-        services.AddKeyBrakePostgresStorage(_ => new PostgresStoreOptions { ConnectionString = _connectionString! });
+        var options = new PostgresStoreOptions { ConnectionString = _connectionString! };
+        services.AddKeyBrakePostgresStorage(_ => configure?.Invoke(options) ?? options);
         var provider = services.BuildServiceProvider();
         provider.GetRequiredService<IStoreEngine>().Migrate();
         return provider;

@@ -1,0 +1,172 @@
+using KeyBrake.Audit;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace KeyBrake.Storage.Postgres;
+
+/// <summary>
+/// One batch of the chain's writer: a transaction holding the chain lock (<see cref="PostgresAuditChainStore.Begin"/>).
+/// Any <see cref="NpgsqlException"/> drops the writer's connection, so the retried batch starts on a fresh one.
+/// </summary>
+internal sealed class PostgresAuditBatch(PostgresAuditChainStore store, NpgsqlConnection connection, NpgsqlTransaction transaction, AuditHead head) : IAuditBatch
+{
+    /// <summary>
+    /// The last run_seq by a backward scan of the key's entries (ix_audit_key_id, stops at the first proxy entry: never
+    /// max() over a long-lived key's whole history), and the first closing entry through the partial ix_audit_key_closed.
+    /// </summary>
+    private const string KeyStateSql = $"""
+        SELECT coalesce((SELECT run_seq FROM audit_entries WHERE key_id = $1 AND run_seq IS NOT NULL ORDER BY seq DESC LIMIT 1), 0),
+               (SELECT type FROM audit_entries WHERE key_id = $1 AND type IN ('{AuditTypes.KeyRevoked}', '{AuditTypes.KeyExpired}') ORDER BY seq LIMIT 1)
+        """;
+
+    private IReadOnlyList<AuditEntry> _inserted = [];
+    private long _lastSeq = head.Seq;
+    private bool _done;
+
+    public AuditHead Head => head;
+
+    /// <summary>From the store's key states (current to this batch's head, see <see cref="PostgresKeyStates"/>), else read.</summary>
+    public AuditKeyState KeyState(string keyId) => store.Keys.TryGet(keyId, out var known) ? known : Guard(() =>
+    {
+        using var command = new NpgsqlCommand(KeyStateSql, connection, transaction) { Parameters = { new() { Value = keyId } } };
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        var state = new AuditKeyState(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+        store.Keys.Remember(keyId, state);
+        return state;
+    });
+
+    /// <summary>
+    /// Binary COPY: one stream for the whole batch, values sent as PostgreSQL's own binary forms (no SQL text to parse
+    /// per entry). Measured against one INSERT … SELECT FROM unnest(arrays): see bench/audit --postgres.
+    /// </summary>
+    public void Insert(IReadOnlyList<AuditEntry> entries) => Guard(() =>
+    {
+        if (entries.Count == 0)
+        {
+            return 0;
+        }
+        using (var copy = connection.BeginBinaryImport($"COPY audit_entries ({Fields.Names}) FROM STDIN (FORMAT BINARY)"))
+        {
+            foreach (var e in entries)
+            {
+                copy.StartRow();
+                copy.Write(e.Seq, NpgsqlDbType.Bigint);
+                copy.Write(e.Ts, NpgsqlDbType.Text);
+                copy.Write(e.Type, NpgsqlDbType.Text);
+                Text(copy, e.RequestId);
+                Text(copy, e.KeyId);
+                Text(copy, e.Label);
+                Integer(copy, e.RunSeq);
+                Text(copy, e.Actor);
+                Text(copy, e.Vendor);
+                Text(copy, e.Method);
+                Text(copy, e.Path);
+                Integer(copy, e.CostUsdMicros);
+                Text(copy, e.Decision);
+                Text(copy, e.Outcome);
+                if (e.HttpStatus is { } status)
+                {
+                    copy.Write(status, NpgsqlDbType.Integer);
+                }
+                else
+                {
+                    copy.WriteNull();
+                }
+                Text(copy, e.VendorRequestId);
+                Text(copy, e.Reason);
+                Text(copy, e.PolicyHash);
+                Text(copy, e.Details);
+                copy.Write(e.PrevHash, NpgsqlDbType.Text);
+                copy.Write(e.Hash, NpgsqlDbType.Text);
+            }
+            copy.Complete();
+        }
+        _inserted = entries;
+        _lastSeq = entries[^1].Seq;
+        return 0;
+    });
+
+    /// <summary>
+    /// Notifies the other replicas' live streams (SPEC §7: within 1 s), then commits. NOTIFY is transactional: it is
+    /// delivered when, and only if, the commit succeeds, after the entries are visible.
+    /// </summary>
+    public void Commit() => Guard(() =>
+    {
+        if (_lastSeq != head.Seq)
+        {
+            using var notify = new NpgsqlCommand("SELECT pg_notify($1, $2)", connection, transaction)
+            {
+                Parameters = { new() { Value = PostgresAuditRows.Channel }, new() { Value = _lastSeq.ToString(System.Globalization.CultureInfo.InvariantCulture) } },
+            };
+            notify.ExecuteNonQuery();
+        }
+        transaction.Commit();
+        _done = true;
+        foreach (var e in _inserted)
+        {
+            if (e.KeyId is { } keyId)
+            {
+                store.Keys.Apply(keyId, e.RunSeq, e.Type);
+            }
+        }
+        store.Keys.CaughtUpTo(_lastSeq);
+        return 0;
+    });
+
+    /// <summary>Rolls back unless committed (which releases the chain lock); a dead connection has nothing to roll back.</summary>
+    public void Dispose()
+    {
+        if (_done)
+        {
+            return;
+        }
+        _done = true;
+        try
+        {
+            transaction.Dispose();
+        }
+        catch (NpgsqlException)
+        {
+            store.Broken();
+        }
+    }
+
+    private T Guard<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (NpgsqlException)
+        {
+            _done = true;
+            store.Broken(); // closing the session releases the lock and aborts the transaction on the server
+            throw;
+        }
+    }
+
+    private static void Text(NpgsqlBinaryImporter copy, string? value)
+    {
+        if (value is null)
+        {
+            copy.WriteNull();
+        }
+        else
+        {
+            copy.Write(value, NpgsqlDbType.Text);
+        }
+    }
+
+    private static void Integer(NpgsqlBinaryImporter copy, long? value)
+    {
+        if (value is { } number)
+        {
+            copy.Write(number, NpgsqlDbType.Bigint);
+        }
+        else
+        {
+            copy.WriteNull();
+        }
+    }
+}
