@@ -20,6 +20,7 @@ public static class PostgresStorageServiceCollectionExtensions
         services.AddSingleton<PostgresDatabase>();
         services.AddSingleton<IStoreEngine>(sp => sp.GetRequiredService<PostgresDatabase>());
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IStoreCopyTarget, PostgresCopyTarget>(); // KeyBrake storage copy --from-sqlite (SPEC §9)
         // PORTS: registered by the classes that implement them (see the briefs).
         return services;
     }
