@@ -10,11 +10,13 @@ COPY src/KeyBrake/KeyBrake.csproj src/KeyBrake/
 COPY src/KeyBrake.Audit/KeyBrake.Audit.csproj src/KeyBrake.Audit/
 COPY src/KeyBrake.Core/KeyBrake.Core.csproj src/KeyBrake.Core/
 COPY src/KeyBrake.Storage.Sqlite/KeyBrake.Storage.Sqlite.csproj src/KeyBrake.Storage.Sqlite/
+COPY src/KeyBrake.Storage.Postgres/KeyBrake.Storage.Postgres.csproj src/KeyBrake.Storage.Postgres/
 RUN dotnet restore src/KeyBrake/KeyBrake.csproj
 COPY src/KeyBrake/ src/KeyBrake/
 COPY src/KeyBrake.Audit/ src/KeyBrake.Audit/
 COPY src/KeyBrake.Core/ src/KeyBrake.Core/
 COPY src/KeyBrake.Storage.Sqlite/ src/KeyBrake.Storage.Sqlite/
+COPY src/KeyBrake.Storage.Postgres/ src/KeyBrake.Storage.Postgres/
 RUN dotnet publish src/KeyBrake/KeyBrake.csproj -c Release --no-restore -o /app /p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime

@@ -119,19 +119,28 @@ public sealed class StartupValidationTests
         Assert.Contains("  - KeyBrake:Secrets:MaxStale: 'soon' is not a duration.", host.Output, StringComparison.Ordinal);
     }
 
-    /// <summary>SPEC §9: the provider is a word KeyBrake knows; PostgreSQL is refused at start-up until its engine ships.</summary>
+    /// <summary>
+    /// SPEC §9: the provider is a word KeyBrake knows, and Postgres needs its connection string. The value of a
+    /// connection string is never echoed (it may hold a password).
+    /// </summary>
     [Theory]
-    [InlineData("Postgres", "  - KeyBrake:Storage:Provider: 'Postgres' is not available in this version of KeyBrake (SPEC §9; it arrives with replicas); use Sqlite.")]
-    [InlineData("sqlite", "  - KeyBrake:Storage:Provider: 'sqlite' must be Sqlite or Postgres.")]
-    public async Task StorageProvider_NotSqlite_ExitsTwo_SayingWhy(string provider, string expected)
+    [InlineData("sqlite", null, "  - KeyBrake:Storage:Provider: 'sqlite' must be Sqlite or Postgres.")]
+    [InlineData("Postgres", null, "  - KeyBrake:Storage:Postgres:ConnectionString: required when KeyBrake:Storage:Provider is Postgres (e.g. Host=db;Database=keybrake;Username=keybrake).")]
+    [InlineData("Postgres", "Host=db;Password=hunter2;Username", "  - KeyBrake:Storage:Postgres:ConnectionString: is not a connection string (key=value pairs separated by ';').")]
+    public async Task StorageProvider_UnknownOrIncomplete_ExitsTwo_SayingWhy(string provider, string? connectionString, string expected)
     {
         await using var vendor = await FakeVendor.StartAsync();
-        await using var host = await KeyBrakeProcess.StartAsync(vendor, new() { ["KeyBrake__Storage__Provider"] = provider }, waitUntilHealthy: false);
+        await using var host = await KeyBrakeProcess.StartAsync(vendor, new()
+        {
+            ["KeyBrake__Storage__Provider"] = provider,
+            ["KeyBrake__Storage__Postgres__ConnectionString"] = connectionString,
+        }, waitUntilHealthy: false);
 
         var exitCode = await host.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(2, exitCode);
         Assert.Contains(expected, host.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", host.Output, StringComparison.Ordinal);
     }
 }

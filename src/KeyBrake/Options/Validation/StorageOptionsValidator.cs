@@ -1,8 +1,9 @@
 namespace KeyBrake;
 
 /// <summary>
-/// <c>KeyBrake:DataDirectory</c> and <c>KeyBrake:Storage</c> (SPEC §2, §9): a provider this version has; the data
-/// directory and the database path, when set, name a path; MinFreeBytes 0 turns the free-space check off.
+/// <c>KeyBrake:DataDirectory</c> and <c>KeyBrake:Storage</c> (SPEC §2, §9): Sqlite or Postgres, the latter with a
+/// connection string; the data directory and the database path, when set, name a path; MinFreeBytes 0 turns the
+/// free-space check off.
 /// </summary>
 internal sealed class StorageOptionsValidator : IOptionsSectionValidator
 {
@@ -10,7 +11,7 @@ internal sealed class StorageOptionsValidator : IOptionsSectionValidator
     {
         if (options.Storage.Provider == StorageOptions.PostgresProvider)
         {
-            errors.Add("KeyBrake:Storage:Provider: 'Postgres' is not available in this version of KeyBrake (SPEC §9; it arrives with replicas); use Sqlite.");
+            ValidatePostgres(options.Storage.Postgres, errors);
         }
         else if (options.Storage.Provider != StorageOptions.SqliteProvider)
         {
@@ -26,6 +27,28 @@ internal sealed class StorageOptionsValidator : IOptionsSectionValidator
         if (options.Storage.MinFreeBytes < 0)
         {
             errors.Add($"KeyBrake:Storage:MinFreeBytes: {options.Storage.MinFreeBytes} must be 0 (no check) or more bytes.");
+        }
+    }
+
+    private static void ValidatePostgres(PostgresStorageOptions postgres, ICollection<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(postgres.ConnectionString))
+        {
+            errors.Add("KeyBrake:Storage:Postgres:ConnectionString: required when KeyBrake:Storage:Provider is Postgres (e.g. Host=db;Database=keybrake;Username=keybrake).");
+            return;
+        }
+        try
+        {
+            _ = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = postgres.ConnectionString };
+        }
+        catch (ArgumentException)
+        {
+            // The value is not echoed: it may hold a password.
+            errors.Add("KeyBrake:Storage:Postgres:ConnectionString: is not a connection string (key=value pairs separated by ';').");
+        }
+        if (postgres.PasswordSecretName is { } name && string.IsNullOrWhiteSpace(name))
+        {
+            errors.Add("KeyBrake:Storage:Postgres:PasswordSecretName: must name a secret when set.");
         }
     }
 }
