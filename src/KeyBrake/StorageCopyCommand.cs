@@ -32,12 +32,6 @@ internal static class StorageCopyCommand
         // The host's own configuration sources (appsettings, environment) and defaults; nothing is started.
         var configuration = WebApplication.CreateBuilder([]).Configuration;
         KeyBrakeHostExtensions.AddDefaults(configuration);
-        var connectionString = configuration["KeyBrake:Storage:Postgres:ConnectionString"];
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            await Console.Error.WriteLineAsync("KeyBrake storage copy: set KeyBrake:Storage:Postgres:ConnectionString (KeyBrake__Storage__Postgres__ConnectionString) to the empty target database.");
-            return 2;
-        }
         await using var host = HostServices(configuration);
         KeyBrakeOptions options;
         try
@@ -53,9 +47,14 @@ internal static class StorageCopyCommand
             }
             return 2;
         }
+        if (string.IsNullOrWhiteSpace(options.Storage.Postgres.ConnectionString))
+        {
+            await Console.Error.WriteLineAsync("KeyBrake storage copy: set KeyBrake:Storage:Postgres:ConnectionString (KeyBrake__Storage__Postgres__ConnectionString) to the empty target database.");
+            return 2;
+        }
         try
         {
-            return await CopyAsync(sqlitePath, publicKeyFile, connectionString, configuration, options, host.GetRequiredService<ISecretStore>());
+            return await CopyAsync(sqlitePath, publicKeyFile, options, host.GetRequiredService<ISecretStore>());
         }
         catch (Exception e) when (e is StoreCopyRefusedException or DbException or IOException or UnauthorizedAccessException or CryptographicException
             or SecretUnavailableException or TimeoutException or InvalidOperationException or ArgumentException)
@@ -66,7 +65,7 @@ internal static class StorageCopyCommand
         }
     }
 
-    private static async Task<int> CopyAsync(string sqlitePath, string? publicKeyFile, string connectionString, IConfiguration configuration, KeyBrakeOptions options, ISecretStore secrets)
+    private static async Task<int> CopyAsync(string sqlitePath, string? publicKeyFile, KeyBrakeOptions options, ISecretStore secrets)
     {
         sqlitePath = Path.GetFullPath(sqlitePath);
         if (!File.Exists(sqlitePath))
@@ -84,7 +83,8 @@ internal static class StorageCopyCommand
             .Concat(CheckpointFile.Read(checkpointFile, line => Console.Error.WriteLine($"{checkpointFile}: line {line} does not parse (a write torn by a crash); skipped")))
             .ToList();
 
-        var target = await TargetConnectionStringAsync(connectionString, configuration, secrets);
+        // The target as the replicas will reach it: the password from the secret store when PasswordSecretName names one (SPEC §9).
+        var target = PostgresConnection.Resolve(options.Storage.Postgres, secrets);
         await using var postgres = Engine(s => s.AddKeyBrakePostgresStorage(_ => new PostgresStoreOptions { ConnectionString = target }));
         var copy = new StorageCopy(sqlite.GetRequiredService<IStoreCopySource>(), sourceChain,
             postgres.GetRequiredService<IStoreEngine>(), postgres.GetRequiredService<IStoreCopyTarget>());
@@ -165,21 +165,6 @@ internal static class StorageCopyCommand
                 ? (SigningKeys.Load(await File.ReadAllTextAsync(beside)), beside)
                 : throw new StoreCopyRefusedException($"no key to verify the checkpoints with: pass --public-key FILE (the deployment's audit public key), or configure the secret '{name}'.");
         }
-    }
-
-    /// <summary>
-    /// SPEC §9: the password may be the secret <c>KeyBrake:Storage:Postgres:PasswordSecretName</c> instead of part of the
-    /// connection string. TODO(coordinator): use the host's own resolution of it once Provider=Postgres is wired.
-    /// </summary>
-    private static async Task<string> TargetConnectionStringAsync(string connectionString, IConfiguration configuration, ISecretStore secrets)
-    {
-        if (configuration["KeyBrake:Storage:Postgres:PasswordSecretName"] is not { Length: > 0 } name)
-        {
-            return connectionString;
-        }
-        var builder = new DbConnectionStringBuilder { ConnectionString = connectionString };
-        builder["Password"] = await secrets.GetAsync(name, CancellationToken.None);
-        return builder.ConnectionString;
     }
 
     /// <summary>Host, port and database of the target: never its password.</summary>

@@ -170,10 +170,23 @@ public sealed class StorageCopyTests(StoppedSqliteDeployment deployment) : IClas
     private static Task<CliProcess.Result> CopyAsync(string sqlitePath, string target) =>
         ServerCommand.RunAsync(["storage", "copy", "--from-sqlite", sqlitePath], Environment(target));
 
-    private static Dictionary<string, string?> Environment(string target) => new()
+    /// <summary>
+    /// As the replicas will be configured (SPEC §9): Provider Postgres, the connection string without its password, and
+    /// the password as the secret PasswordSecretName names (Local secrets here; Key Vault in production).
+    /// </summary>
+    private static Dictionary<string, string?> Environment(string target)
     {
-        ["KeyBrake__Storage__Postgres__ConnectionString"] = target,
-    };
+        var withoutPassword = new NpgsqlConnectionStringBuilder(target);
+        var password = withoutPassword.Password;
+        withoutPassword.Password = null;
+        return new()
+        {
+            ["KeyBrake__Storage__Provider"] = "Postgres",
+            ["KeyBrake__Storage__Postgres__ConnectionString"] = withoutPassword.ConnectionString,
+            ["KeyBrake__Storage__Postgres__PasswordSecretName"] = "copy-db-password",
+            ["KeyBrake__Secrets__Local__copy-db-password"] = password,
+        };
+    }
 
     private async Task<string> NewDatabaseAsync()
     {
