@@ -22,6 +22,8 @@ public sealed class StoppedSqliteDeployment : IAsyncLifetime
 
     public string RevokedKeyId { get; private set; } = "";
 
+    public string RevokedToken { get; private set; } = "";
+
     public async Task InitializeAsync()
     {
         _root = Directory.CreateTempSubdirectory("keybrake-copy-").FullName;
@@ -33,7 +35,7 @@ public sealed class StoppedSqliteDeployment : IAsyncLifetime
         }, _root);
         (KeptKeyId, KeptToken) = await child.CreateKeyAsync("copy-kept", "stripe", ["POST /v1/payment_intents"], cap: 1000);
         var (revoked, revokedToken) = await child.CreateKeyAsync("copy-revoked", "stripe", ["POST /v1/payment_intents"], cap: 1000);
-        RevokedKeyId = revoked;
+        (RevokedKeyId, RevokedToken) = (revoked, revokedToken);
         for (var i = 1; i <= 6; i++)
         {
             await PayAsync(child, i % 2 == 0 ? KeptToken : revokedToken, i);
