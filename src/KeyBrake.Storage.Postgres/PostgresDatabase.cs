@@ -92,7 +92,7 @@ internal sealed partial class PostgresDatabase : IStoreEngine, IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Applied PostgreSQL schema migration {Version}")]
+        [LoggerMessage(EventId = 1031, Level = LogLevel.Information, Message = "Applied PostgreSQL schema migration {Version}")]
         public static partial void MigrationApplied(ILogger logger, long version);
     }
 }

@@ -27,6 +27,7 @@ public static class PostgresStorageServiceCollectionExtensions
         services.AddSingleton<InProcessCommitSignal>();
         services.AddSingleton<PostgresCommitSignal>();
         services.AddSingleton<IAuditCommitSignal>(sp => sp.GetRequiredService<PostgresCommitSignal>());
+        services.AddSingleton<IStoreCopyTarget, PostgresCopyTarget>(); // KeyBrake storage copy --from-sqlite (SPEC §9)
         // PORTS: registered by the classes that implement them (see the briefs).
         return services;
     }

@@ -30,6 +30,7 @@ public static class SqliteStorageServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ISpendHistory, AuditSpendHistory>();
         services.AddSingleton<ISpendLedger, SpendLedger>();
+        services.AddSingleton<IStoreCopySource, SqliteCopySource>(); // KeyBrake storage copy --from-sqlite (SPEC §9)
         return services;
     }
 }

@@ -6,6 +6,10 @@ if (args is [HealthCheckCommand.Name, ..])
 {
     return await HealthCheckCommand.RunAsync(args);
 }
+if (args is [StorageCopyCommand.Name, ..])
+{
+    return await StorageCopyCommand.RunAsync(args);
+}
 
 OwnerOnlyFile.RestrictProcessUmask(); // SPEC §2: files 0600, directories 0700, whoever creates them
 

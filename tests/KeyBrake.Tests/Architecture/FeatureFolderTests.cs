@@ -5,7 +5,7 @@ namespace KeyBrake.Tests.Architecture;
 /// <summary>
 /// STYLE #15, issue 15: feature folders are bounded — a folder may use another's types, never the other way round as
 /// well, so no cycle between the folders of src/KeyBrake (the root, which composes them, is not a feature). And the
-/// store seam is real: only src/KeyBrake.Storage.Sqlite names SQLite.
+/// store seam is real: only src/KeyBrake.Storage.Sqlite names SQLite, only src/KeyBrake.Storage.Postgres names Npgsql.
 /// Read from the source: a folder depends on another when one of its files names a top-level type, or calls an
 /// extension method, declared only there.
 /// </summary>
@@ -30,16 +30,23 @@ public sealed partial class FeatureFolderTests
     }
 
     [Fact]
-    public void OnlyTheSqliteProject_NamesSqlite()
+    public void OnlyTheSqliteProject_NamesSqlite() => Assert.Empty(FilesNaming(SqliteName(), outside: "KeyBrake.Storage.Sqlite/"));
+
+    /// <summary>The same for PostgreSQL's driver: the host reaches the PostgreSQL engine only through its ports.</summary>
+    [Fact]
+    public void OnlyThePostgresProject_NamesNpgsql()
+    {
+        Assert.NotEmpty(FilesNaming(NpgsqlName(), outside: "KeyBrake.Storage.Sqlite/")); // not vacuous: the engine itself names it
+        Assert.Empty(FilesNaming(NpgsqlName(), outside: "KeyBrake.Storage.Postgres/"));
+    }
+
+    private static List<string> FilesNaming(Regex name, string outside)
     {
         var src = Path.Combine(RepositoryRoot(), "src");
-        var naming = SourceFiles(src, "*.cs", "*.csproj", "*.cshtml")
-            .Where(f => SqliteName().IsMatch(File.ReadAllText(f)))
+        return [.. SourceFiles(src, "*.cs", "*.csproj", "*.cshtml")
+            .Where(f => name.IsMatch(File.ReadAllText(f)))
             .Select(f => Path.GetRelativePath(src, f).Replace('\\', '/'))
-            .Where(f => !f.StartsWith("KeyBrake.Storage.Sqlite/", StringComparison.Ordinal))
-            .ToList();
-
-        Assert.Empty(naming);
+            .Where(f => !f.StartsWith(outside, StringComparison.Ordinal))];
     }
 
     /// <summary>Folder → the folders it uses, with the names that make each edge (for the failure message).</summary>
@@ -183,4 +190,8 @@ public sealed partial class FeatureFolderTests
 
     [GeneratedRegex(@"Microsoft\.Data\.Sqlite|SQLitePCL")]
     private static partial Regex SqliteName();
+
+    /// <summary>The driver in code or a project file (a comment may say "an Npgsql connection string").</summary>
+    [GeneratedRegex(@"using Npgsql|Npgsql\.|Include=""Npgsql""")]
+    private static partial Regex NpgsqlName();
 }

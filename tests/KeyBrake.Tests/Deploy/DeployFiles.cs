@@ -1,4 +1,5 @@
 using System.Reflection;
+using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 
 namespace KeyBrake.Tests.Deploy;
@@ -10,8 +11,9 @@ internal static class DeployFiles
 
     public static string Read(string relativePath) => File.ReadAllText(Path.Combine(Root, relativePath));
 
-    /// <summary>A YAML file as nested dictionaries (string keys), lists and strings.</summary>
-    public static Dictionary<string, object> Yaml(string relativePath) => Map(new DeserializerBuilder().Build().Deserialize<object>(Read(relativePath)));
+    /// <summary>A YAML file as nested dictionaries (string keys), lists and strings; anchors and merge keys (<c>&lt;&lt;: *x</c>) resolved as Compose does.</summary>
+    public static Dictionary<string, object> Yaml(string relativePath) =>
+        Map(new DeserializerBuilder().Build().Deserialize<object>(new MergingParser(new Parser(new StringReader(Read(relativePath))))));
 
     public static Dictionary<string, object> Map(object? node) => node switch
     {

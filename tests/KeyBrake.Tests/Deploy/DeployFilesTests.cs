@@ -72,7 +72,7 @@ public sealed partial class DeployFilesTests
             }
         }
 
-        Assert.Equal(["KeyBrake", "KeyBrake.Audit", "KeyBrake.Core", "KeyBrake.Storage.Sqlite"], projects);
+        Assert.Equal(["KeyBrake", "KeyBrake.Audit", "KeyBrake.Core", "KeyBrake.Storage.Postgres", "KeyBrake.Storage.Sqlite"], projects);
         Assert.All(projects, name =>
         {
             Assert.Contains($"COPY src/{name}/{name}.csproj src/{name}/", dockerfile, StringComparison.Ordinal);
@@ -136,7 +136,6 @@ public sealed partial class DeployFilesTests
         {
             Assert.All(selector, p => Assert.Equal(p.Value, podLabels.GetValueOrDefault(p.Key)));
         }
-        Assert.Equal("1", (string)At(pdb, "spec")["minAvailable"]);
 
         // NetworkPolicy: ingress only to the two listener ports, each from its own kind of client.
         var ingressPorts = List(At(policy, "spec")["ingress"]).Select(Map).SelectMany(rule => List(rule["ports"]).Select(Map)).Select(p => int.Parse((string)p["port"], System.Globalization.CultureInfo.InvariantCulture));
@@ -147,12 +146,14 @@ public sealed partial class DeployFilesTests
         Assert.True(At(account, "metadata", "annotations").ContainsKey("azure.workload.identity/client-id"));
         Assert.Equal("true", (string)podLabels["azure.workload.identity/use"]);
 
-        // Paths: the data volume is the data directory and holds the SQLite file; the ConfigMap lands where ASP.NET Core
-        // reads appsettings.Production.json.
+        // Paths: the data volume is the data directory (this pod's own checkpoints.ndjson: an emptyDir, no claim, since
+        // the store is PostgreSQL); the ConfigMap lands where ASP.NET Core reads appsettings.Production.json.
         var mounts = List(container["volumeMounts"]).Select(Map).ToDictionary(m => (string)m["name"], m => (string)m["mountPath"]);
-        var (data, database) = DataPaths(Dockerfile.Parse(Read("Dockerfile")).Workdir!, image, appsettings, env);
+        var (data, _) = DataPaths(Dockerfile.Parse(Read("Dockerfile")).Workdir!, image, appsettings, env);
         Assert.Equal(mounts["data"], data);
-        Assert.Equal(data, Path.GetDirectoryName(database));
+        var volumes = List(podSpec["volumes"]).Select(Map).ToDictionary(v => (string)v["name"]);
+        Assert.True(volumes["data"].ContainsKey("emptyDir"), "the data volume is an emptyDir");
+        Assert.DoesNotContain(resources, r => (string)r["kind"] == "PersistentVolumeClaim");
         Assert.Equal("OnRootMismatch", (string)At(podSpec, "securityContext")["fsGroupChangePolicy"]); // kubelet does not reopen 0600 files at each start
         Assert.Equal($"{Dockerfile.Parse(Read("Dockerfile")).Workdir}/appsettings.Production.json", mounts["config"]);
         Assert.Equal("/tmp", mounts["tmp"]); // the runtime's diagnostics socket, with a read-only root filesystem
@@ -163,45 +164,132 @@ public sealed partial class DeployFilesTests
         Assert.NotEqual("0", (string)At(podSpec, "securityContext")["runAsUser"]);
         var drain = appsettings.GetValueOrDefault("KeyBrake:Proxy:DrainTimeout") is { } text ? Duration.ParseConfig(text) : new ProxyOptions().DrainTimeout;
         Assert.True(int.Parse((string)podSpec["terminationGracePeriodSeconds"], System.Globalization.CultureInfo.InvariantCulture) > drain.TotalSeconds);
-        Assert.Equal("1", (string)At(deployment, "spec")["replicas"]); // one SQLite writer
-        Assert.Equal("Recreate", (string)At(deployment, "spec", "strategy")["type"]);
+
+        // Replicas on PostgreSQL (SPEC §9): three, rolled one at a time, two kept through voluntary disruptions.
+        var replicas = int.Parse((string)At(deployment, "spec")["replicas"], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(3, replicas);
+        Assert.Equal("RollingUpdate", (string)At(deployment, "spec", "strategy")["type"]);
+        var minAvailable = int.Parse((string)At(pdb, "spec")["minAvailable"], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(2, minAvailable);
+        Assert.True(minAvailable < replicas, "a PodDisruptionBudget as large as the replicas blocks every node drain");
+        Assert.Equal("None", (string)At(service, "spec")["sessionAffinity"]); // any replica serves any request
+        var settings = appsettings.Concat(env).ToDictionary(p => p.Key, p => p.Value);
+        Assert.Equal("Postgres", settings["KeyBrake:Storage:Provider"]);
+        // The password is the Key Vault secret PasswordSecretName names; the connection string has none.
+        Assert.False(string.IsNullOrWhiteSpace(settings.GetValueOrDefault("KeyBrake:Storage:Postgres:PasswordSecretName")));
+        var connection = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = settings["KeyBrake:Storage:Postgres:ConnectionString"] };
+        Assert.False(connection.ContainsKey("Password") || connection.ContainsKey("Pwd"), "no password in the ConfigMap's connection string");
+        // The NetworkPolicy lets the pods reach the database.
+        var databasePort = connection.TryGetValue("Port", out var port) ? Convert.ToString(port, System.Globalization.CultureInfo.InvariantCulture) : "5432";
+        var egressPorts = List(At(policy, "spec")["egress"]).Select(Map).SelectMany(rule => List(rule["ports"]).Select(Map)).Select(p => (string)p["port"]);
+        Assert.Contains(databasePort, egressPorts);
     }
 
     [Fact]
-    public void Compose_KeyBrakeAndCollector_AgreeOnPortsPathsAndOtlp()
+    public void Compose_TwoReplicasOnPostgres_AndCollector_AgreeOnPortsPathsDatabaseAndOtlp()
     {
         var compose = Yaml("deploy/docker-compose.yaml");
         var services = At(compose, "services");
-        var keybrake = At(services, "keybrake");
         var collector = At(services, "otel-collector");
+        var postgres = At(services, "postgres");
         var image = Dockerfile.Parse(Read("Dockerfile")).Env;
-        var env = At(keybrake, "environment").ToDictionary(p => EnvironmentKey(p.Key), p => (string?)p.Value);
+        // The KeyBrake replicas: every service built from the repository's Dockerfile.
+        var replicas = services.Where(s => Map(s.Value).ContainsKey("build")).ToDictionary(s => s.Key, s => Map(s.Value));
+        Assert.Equal(2, replicas.Count);
 
-        var build = At(keybrake, "build");
-        Assert.True(File.Exists(Path.Combine(Root, "deploy", (string)build["context"], (string)build["dockerfile"])));
-        var published = List(keybrake["ports"]).Cast<string>().ToList();
-        Assert.Contains($"{Port(image["Kestrel:Endpoints:Proxy:Url"])}:{Port(image["Kestrel:Endpoints:Proxy:Url"])}", published);
-        Assert.Contains($"127.0.0.1:{Port(image["Kestrel:Endpoints:Admin:Url"])}:{Port(image["Kestrel:Endpoints:Admin:Url"])}", published); // admin: this host only
-        Assert.Equal("true", (string)keybrake["read_only"]);
-        var (data, database) = DataPaths(Dockerfile.Parse(Read("Dockerfile")).Workdir!, image, env);
-        Assert.Contains($"keybrake-data:{data}", List(keybrake["volumes"]).Cast<string>());
-        Assert.Equal(data, Path.GetDirectoryName(database));
-        Assert.Empty(UnknownKeyBrakeKeys(env.Keys));
-
-        // OTLP: KeyBrake exports to the collector's OTLP/HTTP receiver, which feeds all three pipelines.
-        var endpoint = new Uri(env["OTEL_EXPORTER_OTLP_ENDPOINT"]!);
-        Assert.Equal("otel-collector", endpoint.Host);
-        var mount = List(collector["volumes"]).Cast<string>().Single().Split(':');
-        var config = Yaml(Path.Combine("deploy", mount[0]));
-        Assert.Contains($"--config={mount[1]}", List(collector["command"]).Cast<string>());
-        var receiver = (string)At(config, "receivers", "otlp", "protocols", "http")["endpoint"];
-        Assert.Equal(endpoint.Port, Port("http://" + receiver));
-        foreach (var signal in new[] { "traces", "metrics", "logs" })
+        // PostgreSQL: reports its health, and the replicas start only once it is healthy.
+        Assert.Contains("pg_isready", List(At(postgres, "healthcheck")["test"]).Cast<string>());
+        var published = new List<string>();
+        foreach (var (name, keybrake) in replicas)
         {
-            Assert.Contains("otlp", List(At(config, "service", "pipelines", signal)["receivers"]).Cast<string>());
+            var env = At(keybrake, "environment").ToDictionary(p => EnvironmentKey(p.Key), p => (string?)p.Value);
+            Assert.Equal("service_healthy", (string)At(keybrake, "depends_on", "postgres")["condition"]);
+            Assert.Equal("Postgres", env["KeyBrake:Storage:Provider"]);
+            var connection = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = env["KeyBrake:Storage:Postgres:ConnectionString"] };
+            Assert.Equal("postgres", (string)connection["Host"]);
+            Assert.Equal((string)At(postgres, "environment")["POSTGRES_DB"], (string)connection["Database"]);
+            Assert.Equal((string)At(postgres, "environment")["POSTGRES_USER"], (string)connection["Username"]);
+            // The password reaches KeyBrake as the secret PasswordSecretName names, from the operator's shell, as it reaches PostgreSQL.
+            var secret = env["KeyBrake:Storage:Postgres:PasswordSecretName"];
+            Assert.Equal((string)At(postgres, "environment")["POSTGRES_PASSWORD"], env[$"KeyBrake:Secrets:Local:{secret}"]);
+            Assert.True(env.ContainsKey("KeyBrake:Secrets:Local:audit-signing-key"), $"{name}: the replicas share one checkpoint signing key");
+
+            var build = At(keybrake, "build");
+            Assert.True(File.Exists(Path.Combine(Root, "deploy", (string)build["context"], (string)build["dockerfile"])));
+            var ports = List(keybrake["ports"]).Cast<string>().ToList();
+            Assert.Contains(ports, p => p.EndsWith($":{Port(image["Kestrel:Endpoints:Proxy:Url"])}", StringComparison.Ordinal) && !p.StartsWith("127.", StringComparison.Ordinal));
+            Assert.Contains(ports, p => p.StartsWith("127.0.0.1:", StringComparison.Ordinal) && p.EndsWith($":{Port(image["Kestrel:Endpoints:Admin:Url"])}", StringComparison.Ordinal)); // admin: this host only
+            published.AddRange(ports.Select(p => p[..p.LastIndexOf(':')]));
+            Assert.Equal("true", (string)keybrake["read_only"]);
+            var (data, _) = DataPaths(Dockerfile.Parse(Read("Dockerfile")).Workdir!, image, env);
+            Assert.Single(List(keybrake["volumes"]).Cast<string>(), v => v.EndsWith($":{data}", StringComparison.Ordinal));
+            Assert.Empty(UnknownKeyBrakeKeys(env.Keys));
+            var validation = Validate(image, env);
+            Assert.True(validation.Succeeded, validation.FailureMessage);
+            Assert.Equal("45s", (string)keybrake["stop_grace_period"]);
+
+            // OTLP: KeyBrake exports to the collector's OTLP/HTTP receiver, which feeds all three pipelines.
+            var endpoint = new Uri(env["OTEL_EXPORTER_OTLP_ENDPOINT"]!);
+            Assert.Equal("otel-collector", endpoint.Host);
+            var mount = List(collector["volumes"]).Cast<string>().Single().Split(':');
+            var config = Yaml(Path.Combine("deploy", mount[0]));
+            Assert.Contains($"--config={mount[1]}", List(collector["command"]).Cast<string>());
+            var receiver = (string)At(config, "receivers", "otlp", "protocols", "http")["endpoint"];
+            Assert.Equal(endpoint.Port, Port("http://" + receiver));
+            foreach (var signal in new[] { "traces", "metrics", "logs" })
+            {
+                Assert.Contains("otlp", List(At(config, "service", "pipelines", signal)["receivers"]).Cast<string>());
+            }
         }
-        Assert.Equal("45s", (string)keybrake["stop_grace_period"]);
+        Assert.Equal(published.Count, published.Distinct().Count()); // two replicas on one host: no port published twice
+        // Each replica its own data volume (its own checkpoints.ndjson).
+        Assert.Equal(2, replicas.Values.Select(r => List(r["volumes"]).Cast<string>().Single().Split(':')[0]).Distinct().Count());
     }
+
+    /// <summary>
+    /// SPEC §6, §9: no deploy file holds a password. Connection strings carry none, and every value whose key names a
+    /// password (other than the name of the secret that holds one) is a Compose interpolation from the operator's shell.
+    /// </summary>
+    [Fact]
+    public void DeployFiles_HoldNoPassword()
+    {
+        var files = Directory.EnumerateFiles(Path.Combine(Root, "deploy"), "*.yaml", SearchOption.AllDirectories).ToList();
+        Assert.Contains(files, f => f.EndsWith("docker-compose.yaml", StringComparison.Ordinal));
+        var found = new List<string>();
+        foreach (var file in files)
+        {
+            var text = File.ReadAllText(file);
+            found.AddRange(PasswordInConnectionString().Matches(text).Select(m => $"{Path.GetFileName(file)}: {m.Value}"));
+            foreach (var (key, value) in Scalars(Yaml(Path.GetRelativePath(Root, file)), ""))
+            {
+                if (PasswordKey().IsMatch(key) && !key.EndsWith("SecretName", StringComparison.OrdinalIgnoreCase) && !value.StartsWith("${", StringComparison.Ordinal))
+                {
+                    found.Add($"{Path.GetFileName(file)}: {key}");
+                }
+            }
+        }
+
+        Assert.Empty(found);
+        // Not vacuous: the check sees the password settings that are there.
+        Assert.Contains(Scalars(Yaml("deploy/docker-compose.yaml"), ""), s => s.Key.EndsWith("POSTGRES_PASSWORD", StringComparison.Ordinal));
+    }
+
+    /// <summary>Every scalar of a YAML tree with its path (a ConfigMap's embedded JSON flattened too).</summary>
+    private static IEnumerable<KeyValuePair<string, string>> Scalars(object node, string path) => node switch
+    {
+        Dictionary<string, object> map => map.SelectMany(p => Scalars(p.Value, $"{path}/{p.Key}")),
+        IDictionary<object, object> map => map.SelectMany(p => Scalars(p.Value, $"{path}/{p.Key}")),
+        List<object> list => list.SelectMany((item, i) => Scalars(item, $"{path}/{i}")),
+        string text when text.TrimStart().StartsWith('{') => JsonSettings(text).Select(p => new KeyValuePair<string, string>($"{path}/{p.Key}", p.Value!)),
+        string text => [new(path, text)],
+        _ => [],
+    };
+
+    [GeneratedRegex(@"(?i)\b(password|pwd)\s*=\s*[^;""\s$]")]
+    private static partial Regex PasswordInConnectionString();
+
+    [GeneratedRegex(@"(?i)password[^/]*$")]
+    private static partial Regex PasswordKey();
 
     private static int Port(string? url) => Microsoft.AspNetCore.Http.BindingAddress.Parse(url!).Port;
 
