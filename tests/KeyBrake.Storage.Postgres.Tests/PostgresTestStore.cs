@@ -19,7 +19,8 @@ internal sealed class PostgresTestStore
 
     public string ConnectionString => _connectionString ?? throw new InvalidOperationException("OpenAsync first");
 
-    public async Task<IServiceProvider> OpenAsync(TimeProvider time)
+    /// <param name="configure">Changes to the engine's registrations (after them: a later registration wins).</param>
+    public async Task<IServiceProvider> OpenAsync(TimeProvider time, Action<IServiceCollection>? configure = null)
     {
         if (_name is null)
         {
@@ -29,6 +30,7 @@ internal sealed class PostgresTestStore
         services.AddSingleton(time);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         services.AddKeyBrakePostgresStorage(_ => new PostgresStoreOptions { ConnectionString = _connectionString! });
+        configure?.Invoke(services);
         var provider = services.BuildServiceProvider();
         provider.GetRequiredService<IStoreEngine>().Migrate();
         return provider;
