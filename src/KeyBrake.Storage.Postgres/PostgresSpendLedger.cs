@@ -96,6 +96,12 @@ internal sealed class PostgresSpendLedger(PostgresDatabase database, ISpendHisto
             }
             if (await ReadFiguresAsync(reader, cancellationToken) is { } figures)
             {
+                if (reservation is var (e, c) && figures.SpentMicros + figures.ReservedMicros + e <= c)
+                {
+                    // The UPDATE did not see the row (another replica opened the day after its snapshot), or a
+                    // settlement made room since: not a refusal, the figures say so. Try again.
+                    continue;
+                }
                 return (false, figures);
             }
             // No row yet for this key and day: the first call of the day opens it.
