@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Dapper;
 using KeyBrake.Keys;
-using KeyBrake.Policy;
 using KeyBrake.Tests.Postgres;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -90,20 +89,7 @@ public sealed class PostgresKeyChangeFeedReplicaTests : PostgresReplicas
             new { database = new NpgsqlConnectionStringBuilder(ConnectionString).Database, applicationName })).Count(t => t);
     }
 
-    private static VaultKey Key(string id) => new()
-    {
-        Id = id,
-        TokenHash = VaultToken.Hash(id),
-        Label = "run-1",
-        Vendor = "stripe",
-        Endpoints = EndpointPolicy.FromValidated(["GET /v1/balance"]),
-        DailyCapMicros = 1,
-        ExpiresAt = new DateTimeOffset(2026, 6, 4, 0, 0, 0, TimeSpan.Zero),
-        CreatedAt = new DateTimeOffset(2026, 6, 3, 0, 0, 0, TimeSpan.Zero),
-        CreatedBy = "principal:ops",
-        MetadataJson = "{}",
-        PolicyHash = new string('0', 64),
-    };
+    private static VaultKey Key(string id) => TestKeys.Key(id, new DateTimeOffset(2026, 6, 3, 0, 0, 0, TimeSpan.Zero));
 
     private sealed class Received
     {

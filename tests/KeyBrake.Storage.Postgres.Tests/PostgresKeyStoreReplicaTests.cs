@@ -1,7 +1,6 @@
 using System.Data.Common;
 using Dapper;
 using KeyBrake.Keys;
-using KeyBrake.Policy;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -73,18 +72,5 @@ public sealed class PostgresKeyStoreReplicaTests : PostgresReplicas
         Assert.Equal(b.ReadAll(), a.ReadAll());
     }
 
-    private static VaultKey Key(string id) => new()
-    {
-        Id = id,
-        TokenHash = VaultToken.Hash(id),
-        Label = "run-1",
-        Vendor = "stripe",
-        Endpoints = EndpointPolicy.FromValidated(["GET /v1/balance"]),
-        DailyCapMicros = 1,
-        ExpiresAt = Now.AddHours(1),
-        CreatedAt = Now.AddHours(-1),
-        CreatedBy = "principal:ops",
-        MetadataJson = "{}",
-        PolicyHash = new string('0', 64),
-    };
+    private static VaultKey Key(string id) => TestKeys.Key(id, Now.AddHours(-1));
 }

@@ -51,6 +51,28 @@ public sealed class PostgresSpendLedgerReplicaTests : PostgresReplicas
     }
 
     [Fact]
+    public async Task ReserveAsync_RacingWhileAnotherReplicaOpensTheDay_IsNeverRefusedWithRoomLeft()
+    {
+        // A reservation whose UPDATE ran before another replica's new row was committed, and whose figures were read
+        // after: the cap has room, so it must be granted (tried again), not refused.
+        var ledgers = (await StartReplicasAsync(3, _clock, SpendHistoryOfTheChain.UntilTheAuditReaderIsRegistered))
+            .Select(r => r.GetRequiredService<ISpendLedger>()).ToArray();
+        for (var round = 0; round < 150; round++)
+        {
+            using var start = new ManualResetEventSlim();
+            var keyId = "key_open_" + round;
+            var calls = Enumerable.Range(0, 12).Select(i => Task.Run(async () =>
+            {
+                start.Wait();
+                return await ledgers[i % 3].ReserveAsync(keyId, Cap, FiveUsd, CancellationToken.None);
+            })).ToList();
+            start.Set();
+
+            Assert.All(await Task.WhenAll(calls), r => Assert.True(r.Granted, $"refused with {r.Figures} in round {round}"));
+        }
+    }
+
+    [Fact]
     public async Task FirstReservationOfTheDay_OpensFromTheChain_ThenNeverReadsItAgain()
     {
         // A deployment copied from SQLite mid-day: the chain says $97 is spent today.

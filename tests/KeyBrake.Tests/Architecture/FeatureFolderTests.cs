@@ -30,16 +30,24 @@ public sealed partial class FeatureFolderTests
     }
 
     [Fact]
-    public void OnlyTheSqliteProject_NamesSqlite()
+    public void OnlyTheSqliteProject_NamesSqlite() => Assert.Empty(NamingOutside(SqliteName(), "KeyBrake.Storage.Sqlite/"));
+
+    [Fact]
+    public void OnlyThePostgresProject_NamesNpgsql()
+    {
+        Assert.NotEmpty(NamingOutside(NpgsqlName(), "KeyBrake.Storage.Sqlite/")); // not vacuous: the engine is found
+        Assert.Empty(NamingOutside(NpgsqlName(), "KeyBrake.Storage.Postgres/"));
+    }
+
+    /// <summary>The files of src/ outside <paramref name="project"/> whose text matches <paramref name="engine"/>.</summary>
+    private static List<string> NamingOutside(Regex engine, string project)
     {
         var src = Path.Combine(RepositoryRoot(), "src");
-        var naming = SourceFiles(src, "*.cs", "*.csproj", "*.cshtml")
-            .Where(f => SqliteName().IsMatch(File.ReadAllText(f)))
+        return SourceFiles(src, "*.cs", "*.csproj", "*.cshtml")
+            .Where(f => engine.IsMatch(File.ReadAllText(f)))
             .Select(f => Path.GetRelativePath(src, f).Replace('\\', '/'))
-            .Where(f => !f.StartsWith("KeyBrake.Storage.Sqlite/", StringComparison.Ordinal))
+            .Where(f => !f.StartsWith(project, StringComparison.Ordinal))
             .ToList();
-
-        Assert.Empty(naming);
     }
 
     /// <summary>Folder → the folders it uses, with the names that make each edge (for the failure message).</summary>
@@ -183,4 +191,7 @@ public sealed partial class FeatureFolderTests
 
     [GeneratedRegex(@"Microsoft\.Data\.Sqlite|SQLitePCL")]
     private static partial Regex SqliteName();
+
+    [GeneratedRegex(@"\bNpgsql")]
+    private static partial Regex NpgsqlName();
 }
