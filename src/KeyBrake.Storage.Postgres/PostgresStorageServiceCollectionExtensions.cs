@@ -12,7 +12,8 @@ public static class PostgresStorageServiceCollectionExtensions
     /// <summary>
     /// Every port of the store on one PostgreSQL database shared by any number of replicas (SPEC §9):
     /// <see cref="IStoreEngine"/>, <see cref="IKeyStore"/>, <see cref="IPrincipalStore"/>, <see cref="IAuditChainStore"/>,
-    /// <see cref="IAuditReader"/>, <see cref="IAuditCommitSignal"/>, <see cref="IKeyChangeFeed"/>, <see cref="ISpendLedger"/>.
+    /// <see cref="IAuditReader"/>, <see cref="IAuditCommitSignal"/>, <see cref="IKeyChangeFeed"/> (LISTEN/NOTIFY), <see cref="ISpendLedger"/> (one conditional UPDATE per reservation),
+    /// <see cref="IKeyRingStore"/> (the dashboard's shared key ring).
     /// </summary>
     public static IServiceCollection AddKeyBrakePostgresStorage(this IServiceCollection services, Func<IServiceProvider, PostgresStoreOptions> options)
     {
@@ -28,7 +29,14 @@ public static class PostgresStorageServiceCollectionExtensions
         services.AddSingleton<PostgresCommitSignal>();
         services.AddSingleton<IAuditCommitSignal>(sp => sp.GetRequiredService<PostgresCommitSignal>());
         services.AddSingleton<IStoreCopyTarget, PostgresCopyTarget>(); // KeyBrake storage copy --from-sqlite (SPEC §9)
-        // PORTS: registered by the classes that implement them (see the briefs).
+        // Keys, principals, the change feed, spend and the key ring:
+        services.AddSingleton<IKeyStore, PostgresKeyStore>();
+        services.AddSingleton<IPrincipalStore, PostgresPrincipalStore>();
+        services.AddSingleton<PostgresKeyChangeFeed>();
+        services.AddSingleton<IKeyChangeFeed>(sp => sp.GetRequiredService<PostgresKeyChangeFeed>());
+        services.AddSingleton<ISpendHistory, AuditSpendHistory>();
+        services.AddSingleton<ISpendLedger, PostgresSpendLedger>();
+        services.AddSingleton<IKeyRingStore, PostgresKeyRingStore>();
         return services;
     }
 }

@@ -1,14 +1,11 @@
-using System.Text.Json;
 using Dapper;
 using KeyBrake.Keys;
-using KeyBrake.Policy;
 
 namespace KeyBrake.Storage.Sqlite;
 
 internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
 {
-    private const string Columns =
-        "id, token_hash, label, vendor, allowed_endpoints, daily_cap_micros, stripe_accounts, expires_at, created_at, created_by, metadata, policy_hash, revoked_at, revoked_by, revoke_reason";
+    private const string Columns = VaultKeyRow.Columns;
 
     /// <summary>
     /// A revocation waits at most this long for a busy or locked database, then fails and is retried by
@@ -20,8 +17,8 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            $"INSERT INTO vault_keys ({Columns}) VALUES (@Id, @TokenHash, @Label, @Vendor, @AllowedEndpoints, @DailyCapMicros, @StripeAccounts, @ExpiresAt, @CreatedAt, @CreatedBy, @Metadata, @PolicyHash, @RevokedAt, @RevokedBy, @RevokeReason)",
-            KeyRow.From(key), cancellationToken: cancellationToken));
+            $"INSERT INTO vault_keys ({Columns}) VALUES ({VaultKeyRow.Parameters})",
+            VaultKeyRow.From(key), cancellationToken: cancellationToken));
     }
 
     public Task<VaultKey?> FindByIdAsync(string id, CancellationToken cancellationToken) =>
@@ -53,7 +50,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
         }
         var sql = $"SELECT {Columns} FROM vault_keys {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY id LIMIT @limit";
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<KeyRow>(new CommandDefinition(sql,
+        var rows = await connection.QueryAsync<VaultKeyRow>(new CommandDefinition(sql,
             new { now = Timestamps.ToText(now), vendor = query.Vendor, prefix = query.LabelPrefix, limit = query.Limit },
             cancellationToken: cancellationToken));
         return [.. rows.Select(r => r.ToKey())];
@@ -61,7 +58,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
 
     public async Task<bool> UpdatePolicyAsync(VaultKey updated, CancellationToken cancellationToken)
     {
-        var row = KeyRow.From(updated);
+        var row = VaultKeyRow.From(updated);
         await using var connection = await database.OpenAsync(cancellationToken);
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE vault_keys SET allowed_endpoints = @AllowedEndpoints, daily_cap_micros = @DailyCapMicros, stripe_accounts = @StripeAccounts, expires_at = @ExpiresAt, policy_hash = @PolicyHash WHERE id = @Id AND revoked_at IS NULL",
@@ -74,7 +71,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
         // By prefix: only keys issued by the time of the kill switch; a run started after it is not part of it.
         var target = revocation.Id is not null ? "id = @id" : "substr(label, 1, length(@prefix)) = @prefix AND created_at <= @at";
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<KeyRow>(new CommandDefinition(
+        var rows = await connection.QueryAsync<VaultKeyRow>(new CommandDefinition(
             $"UPDATE vault_keys SET revoked_at = @at, revoked_by = @by, revoke_reason = @reason WHERE {target} AND revoked_at IS NULL RETURNING {Columns}",
             new { id = revocation.Id, prefix = revocation.LabelPrefix, at = Timestamps.ToText(revocation.At), by = revocation.By, reason = revocation.Reason },
             commandTimeout: RevokeCommandTimeoutSeconds, cancellationToken: cancellationToken));
@@ -84,7 +81,7 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
     public async Task<IReadOnlyList<VaultKey>> ListUnrecordedExpiriesAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<KeyRow>(new CommandDefinition(
+        var rows = await connection.QueryAsync<VaultKeyRow>(new CommandDefinition(
             $"""
             SELECT {Columns} FROM vault_keys
             WHERE expiry_recorded_at IS NULL AND expires_at <= @now AND (revoked_at IS NULL OR revoked_at > expires_at)
@@ -105,65 +102,8 @@ internal sealed class SqliteKeyStore(SqliteDatabase database) : IKeyStore
     private async Task<VaultKey?> FindOneAsync(string condition, string value, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<KeyRow>(new CommandDefinition(
+        var row = await connection.QuerySingleOrDefaultAsync<VaultKeyRow>(new CommandDefinition(
             $"SELECT {Columns} FROM vault_keys WHERE {condition}", new { value }, cancellationToken: cancellationToken));
         return row?.ToKey();
-    }
-
-    private sealed class KeyRow
-    {
-        public string Id { get; set; } = "";
-        public string TokenHash { get; set; } = "";
-        public string Label { get; set; } = "";
-        public string Vendor { get; set; } = "";
-        public string AllowedEndpoints { get; set; } = "[]";
-        public long DailyCapMicros { get; set; }
-        public string StripeAccounts { get; set; } = "[]";
-        public string ExpiresAt { get; set; } = "";
-        public string CreatedAt { get; set; } = "";
-        public string CreatedBy { get; set; } = "";
-        public string Metadata { get; set; } = "{}";
-        public string PolicyHash { get; set; } = "";
-        public string? RevokedAt { get; set; }
-        public string? RevokedBy { get; set; }
-        public string? RevokeReason { get; set; }
-
-        public static KeyRow From(VaultKey key) => new()
-        {
-            Id = key.Id,
-            TokenHash = key.TokenHash,
-            Label = key.Label,
-            Vendor = key.Vendor,
-            AllowedEndpoints = JsonSerializer.Serialize(key.Endpoints.Texts),
-            DailyCapMicros = key.DailyCapMicros,
-            StripeAccounts = JsonSerializer.Serialize(key.StripeAccounts),
-            ExpiresAt = Timestamps.ToText(key.ExpiresAt),
-            CreatedAt = Timestamps.ToText(key.CreatedAt),
-            CreatedBy = key.CreatedBy,
-            Metadata = key.MetadataJson,
-            PolicyHash = key.PolicyHash,
-            RevokedAt = key.RevokedAt is { } at ? Timestamps.ToText(at) : null,
-            RevokedBy = key.RevokedBy,
-            RevokeReason = key.RevokeReason,
-        };
-
-        public VaultKey ToKey() => new()
-        {
-            Id = Id,
-            TokenHash = TokenHash,
-            Label = Label,
-            Vendor = Vendor,
-            Endpoints = EndpointPolicy.FromValidated(JsonSerializer.Deserialize<string[]>(AllowedEndpoints) ?? []),
-            DailyCapMicros = DailyCapMicros,
-            StripeAccounts = JsonSerializer.Deserialize<string[]>(StripeAccounts) ?? [],
-            ExpiresAt = Timestamps.Parse(ExpiresAt),
-            CreatedAt = Timestamps.Parse(CreatedAt),
-            CreatedBy = CreatedBy,
-            MetadataJson = Metadata,
-            PolicyHash = PolicyHash,
-            RevokedAt = Timestamps.ParseOrNull(RevokedAt),
-            RevokedBy = RevokedBy,
-            RevokeReason = RevokeReason,
-        };
     }
 }

@@ -31,7 +31,7 @@ internal sealed class SqlitePrincipalStore(SqliteDatabase database) : IPrincipal
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO principals (name, token_hash, roles, created_at, created_by) VALUES (@name, @tokenHash, @roles, @createdAt, @createdBy)",
-                Parameters(principal, tokenHash), cancellationToken: cancellationToken));
+                PrincipalRow.Parameters(principal, tokenHash), cancellationToken: cancellationToken));
             return true;
         }
         catch (SqliteException e) when (e.SqliteErrorCode == 19) // SQLITE_CONSTRAINT
@@ -48,7 +48,7 @@ internal sealed class SqlitePrincipalStore(SqliteDatabase database) : IPrincipal
             INSERT INTO principals (name, token_hash, roles, created_at, created_by) VALUES (@name, @tokenHash, @roles, @createdAt, @createdBy)
             ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, roles = excluded.roles, disabled_at = NULL
             """,
-            Parameters(principal, tokenHash), cancellationToken: cancellationToken));
+            PrincipalRow.Parameters(principal, tokenHash), cancellationToken: cancellationToken));
     }
 
     public async Task<bool> DisableAsync(string name, DateTimeOffset at, CancellationToken cancellationToken)
@@ -63,26 +63,5 @@ internal sealed class SqlitePrincipalStore(SqliteDatabase database) : IPrincipal
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM principals", cancellationToken: cancellationToken));
-    }
-
-    private static object Parameters(Principal principal, string tokenHash) => new
-    {
-        name = principal.Name,
-        tokenHash,
-        roles = Principal.RolesText(principal.Roles),
-        createdAt = Timestamps.ToText(principal.CreatedAt),
-        createdBy = principal.CreatedBy,
-    };
-
-    private sealed class PrincipalRow
-    {
-        public string Name { get; set; } = "";
-        public string Roles { get; set; } = "";
-        public string CreatedAt { get; set; } = "";
-        public string CreatedBy { get; set; } = "";
-        public string? DisabledAt { get; set; }
-
-        public Principal ToPrincipal() =>
-            new(Name, Principal.ParseRolesText(Roles), Timestamps.Parse(CreatedAt), CreatedBy, Timestamps.ParseOrNull(DisabledAt));
     }
 }

@@ -20,18 +20,21 @@ internal sealed class PostgresTestStore
     public string ConnectionString => _connectionString ?? throw new InvalidOperationException("OpenAsync first");
 
     /// <param name="configure">Changes to the store's options (e.g. a replica that never polls the head).</param>
-    public async Task<IServiceProvider> OpenAsync(TimeProvider time, Func<PostgresStoreOptions, PostgresStoreOptions>? configure = null)
+    /// <param name="services">Changes to the engine's registrations (after them: a later registration wins).</param>
+    public async Task<IServiceProvider> OpenAsync(TimeProvider time, Func<PostgresStoreOptions, PostgresStoreOptions>? configure = null,
+        Action<IServiceCollection>? services = null)
     {
         if (_name is null)
         {
             (_name, _connectionString) = await TestPostgres.CreateDatabaseAsync();
         }
-        var services = new ServiceCollection();
-        services.AddSingleton(time);
-        services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        var collection = new ServiceCollection();
+        collection.AddSingleton(time);
+        collection.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         var options = new PostgresStoreOptions { ConnectionString = _connectionString! };
-        services.AddKeyBrakePostgresStorage(_ => configure?.Invoke(options) ?? options);
-        var provider = services.BuildServiceProvider();
+        collection.AddKeyBrakePostgresStorage(_ => configure?.Invoke(options) ?? options);
+        services?.Invoke(collection);
+        var provider = collection.BuildServiceProvider();
         provider.GetRequiredService<IStoreEngine>().Migrate();
         return provider;
     }

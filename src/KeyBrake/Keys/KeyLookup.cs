@@ -25,7 +25,7 @@ internal sealed class KeyLookup : IDisposable
     {
         _store = store;
         _refused = refused;
-        _subscription = changes.Subscribe(change => Invalidate(change.TokenHash));
+        _subscription = changes.Subscribe(OnChange);
     }
 
     public bool TryGetCached(string tokenHash, out VaultKey? key) => _byTokenHash.TryGetValue(tokenHash, out key);
@@ -64,5 +64,27 @@ internal sealed class KeyLookup : IDisposable
         }
     }
 
+    /// <summary>Every cached key, when the feed may have missed a change (<see cref="KeyChange.All"/>, SPEC §9).</summary>
+    public void InvalidateAll()
+    {
+        lock (_gate)
+        {
+            _generation++;
+            _byTokenHash.Clear();
+        }
+    }
+
     public void Dispose() => _subscription.Dispose();
+
+    private void OnChange(KeyChange change)
+    {
+        if (change.IsAll)
+        {
+            InvalidateAll();
+        }
+        else
+        {
+            Invalidate(change.TokenHash);
+        }
+    }
 }

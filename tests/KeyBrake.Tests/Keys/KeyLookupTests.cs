@@ -39,6 +39,23 @@ public sealed class KeyLookupTests
     }
 
     [Fact]
+    public async Task ChangeAll_FromTheFeed_DropsEveryCachedKey()
+    {
+        var store = new GatedStore(Key("active"));
+        var feed = new InProcessKeyChangeFeed();
+        var lookup = new KeyLookup(store, new RefusedKeys(TimeProvider.System), feed);
+        store.Release.SetResult();
+        await lookup.FindAsync("hash", CancellationToken.None);
+        Assert.True(lookup.TryGetCached("hash", out _));
+
+        feed.Publish(KeyChange.All); // a shared engine's feed may have missed a change (SPEC §9)
+
+        Assert.False(lookup.TryGetCached("hash", out _));
+        await lookup.FindAsync("hash", CancellationToken.None);
+        Assert.Equal(2, store.Reads);
+    }
+
+    [Fact]
     public async Task ConcurrentFindsAndInvalidations_NeverLeaveAStaleEntry()
     {
         var store = new GatedStore(Key("v0"));

@@ -20,11 +20,13 @@ internal static class DashboardEndpoints
             options.RootDirectory = "/Admin/Dashboard";
             options.Conventions.ConfigureFilter(new DashboardPageFilter());
         }).AddApplicationPart(typeof(DashboardEndpoints).Assembly); // also when another assembly hosts KeyBrake (the tests)
-        // Session cookies and antiforgery tokens survive a restart: the Data Protection key ring lives in DataDirectory.
+        // Session cookies and antiforgery tokens survive a restart: the Data Protection key ring lives in DataDirectory,
+        // or in the shared database when the engine keeps one there (every replica signs in alike, SPEC §9).
         services.AddDataProtection().SetApplicationName("KeyBrake");
-        services.AddOptions<KeyManagementOptions>().Configure<DataDirectory, ILoggerFactory>((options, dataDirectory, loggers) =>
-            options.XmlRepository = new FileSystemXmlRepository(
-                KeysDirectory(dataDirectory.File(DataDirectory.KeyRingDirectory)), loggers));
+        services.AddOptions<KeyManagementOptions>().Configure<DataDirectory, ILoggerFactory, IServiceProvider>((options, dataDirectory, loggers, sp) =>
+            options.XmlRepository = sp.GetService<IKeyRingStore>() is { } shared
+                ? new KeyRingXmlRepository(shared)
+                : new FileSystemXmlRepository(KeysDirectory(dataDirectory.File(DataDirectory.KeyRingDirectory)), loggers));
         services.AddSingleton<DashboardSession>();
         return services;
     }
