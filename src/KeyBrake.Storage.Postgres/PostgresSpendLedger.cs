@@ -74,6 +74,22 @@ internal sealed class PostgresSpendLedger(PostgresDatabase database, ISpendHisto
         long? opening = null;
         while (true)
         {
+            if (await TryOnDayAsync(keyId, day, reservation, opening, cancellationToken) is { } done)
+            {
+                return done;
+            }
+            // No row yet for this key and day: the first call of the day opens it. Read with the batch's connection back
+            // in the pool: a caller holding one while it waits for another would starve the pool under a burst.
+            opening = await history.SpentOnAsync(keyId, day, cancellationToken);
+        }
+    }
+
+    /// <summary>One round trip on one pooled connection; null when the day's row does not exist yet.</summary>
+    private async Task<(bool Granted, LedgerFigures Figures)?> TryOnDayAsync(string keyId, DateOnly day, (long Estimate, long Cap)? reservation,
+        long? opening, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
             await using var connection = await database.OpenAsync(cancellationToken);
             await using var batch = new NpgsqlBatch(connection);
             if (opening is { } spent)
@@ -94,18 +110,18 @@ internal sealed class PostgresSpendLedger(PostgresDatabase database, ISpendHisto
                 }
                 await reader.NextResultAsync(cancellationToken);
             }
-            if (await ReadFiguresAsync(reader, cancellationToken) is { } figures)
+            if (await ReadFiguresAsync(reader, cancellationToken) is not { } figures)
             {
-                if (reservation is var (e, c) && figures.SpentMicros + figures.ReservedMicros + e <= c)
-                {
-                    // The UPDATE did not see the row (another replica opened the day after its snapshot), or a
-                    // settlement made room since: not a refusal, the figures say so. Try again.
-                    continue;
-                }
-                return (false, figures);
+                return null;
             }
-            // No row yet for this key and day: the first call of the day opens it.
-            opening = await history.SpentOnAsync(keyId, day, cancellationToken);
+            if (reservation is var (e, c) && figures.SpentMicros + figures.ReservedMicros + e <= c)
+            {
+                // The UPDATE did not see the row (another replica opened the day after its snapshot), or a settlement
+                // made room since: not a refusal, the figures say so. Try again.
+                opening = null;
+                continue;
+            }
+            return (false, figures);
         }
     }
 

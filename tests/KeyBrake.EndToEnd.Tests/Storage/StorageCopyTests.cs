@@ -70,7 +70,7 @@ public sealed class StorageCopyTests(StoppedSqliteDeployment deployment) : IClas
     /// The round trip (ISSUE-16): KeyBrake started on the copied database, with the SQLite deployment's signing key as
     /// the shared secret, serves the copied key, refuses the revoked one, and its chain verifies.
     /// </summary>
-    [Fact(Skip = "Needs the PostgreSQL ports (branches pgaudit, pgkeys) registered by AddKeyBrakePostgresStorage: un-skip once merged")]
+    [Fact]
     public async Task Copy_ThenKeyBrakeOnPostgres_CopiedKeyWorks_RevokedKeyRefused_ChainVerifies()
     {
         var target = await NewDatabaseAsync();
