@@ -155,12 +155,15 @@ public sealed partial class AuditWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Completes once everything queued before the call has been committed (or has failed).</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes once everything queued before the call has been committed (true) or its batch has failed (false: the
+    /// entries that are never withdrawn stay queued and are retried).
+    /// </summary>
+    public async Task<bool> FlushAsync(CancellationToken cancellationToken)
     {
         var marker = new Pending(null!, abandonable: false, durable: true);
         await _queue.Writer.WriteAsync(marker, cancellationToken).ConfigureAwait(false);
-        await marker.Done!.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await marker.Done!.Task.WaitAsync(cancellationToken).ConfigureAwait(false) == AppendResult.Committed;
     }
 
     /// <summary>Completes when an entry after <paramref name="seq"/> has been committed.</summary>

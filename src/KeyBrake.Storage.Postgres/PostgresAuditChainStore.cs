@@ -39,6 +39,10 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
             Pooling = false,
             ApplicationName = "keybrake-audit-writer",
             MaxAutoPrepare = 8, // the lock + head, KeyState, the notification: the same few statements in every batch
+            // A commit is durable on the server before the writer reports it (and a proxied call is forwarded), whatever
+            // the server's or the role's default: with synchronous_commit=off a server crash loses the last commits,
+            // and calls forwarded on their strength would be unrecorded (ReplicaFaultTests caught this on a test server).
+            Options = "-c synchronous_commit=on",
         }.ConnectionString;
     }
 

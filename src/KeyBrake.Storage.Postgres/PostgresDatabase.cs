@@ -45,6 +45,8 @@ internal sealed partial class PostgresDatabase : IStoreEngine, IDisposable
 
     public string? LocalDirectory => null;
 
+    public bool IsShared => true;
+
     public NpgsqlConnection Open() => DataSource.OpenConnection();
 
     public ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken) => DataSource.OpenConnectionAsync(cancellationToken);

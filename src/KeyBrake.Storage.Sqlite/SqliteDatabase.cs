@@ -33,6 +33,9 @@ internal sealed partial class SqliteDatabase : IStoreEngine
 
     public string? LocalDirectory => Path.GetDirectoryName(FilePath);
 
+    /// <summary>One process owns the file (SPEC §9).</summary>
+    public bool IsShared => false;
+
     public string ConnectionString { get; }
 
     public SqliteConnection Open()

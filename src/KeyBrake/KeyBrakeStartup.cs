@@ -19,6 +19,10 @@ internal sealed class KeyBrakeStartup(IServiceProvider services) : IHostedLifecy
         services.GetRequiredService<IStoreEngine>().Migrate();
         services.GetRequiredService<StoreFreeSpace>().Start();
         services.GetRequiredService<AuditLog>().Start();
+        // Before the first request: the listeners of a shared store (other replicas' commits and key changes) start here,
+        // not in the middle of the first call that needs them.
+        services.GetRequiredService<IAuditCommitSignal>();
+        services.GetRequiredService<Keys.KeyLookup>();
         services.GetRequiredService<AdminBootstrap>().Run();
         return Task.CompletedTask;
     }

@@ -15,6 +15,12 @@ public interface IStoreEngine
     /// </summary>
     string? LocalDirectory { get; }
 
+    /// <summary>
+    /// True when several processes share the store (replicas on a database server, SPEC §9): what one process knows
+    /// in memory (a cached key, a revocation it made) the others learn only through the store.
+    /// </summary>
+    bool IsShared { get; }
+
     /// <summary>Applies the numbered migrations that have not run yet, each once (also when several processes start together).</summary>
     void Migrate();
 

@@ -22,10 +22,14 @@ internal sealed partial class AdminBootstrap(
         var principal = new Principal(Name, Roles.All, Timestamps.Truncate(time.GetUtcNow()), "system", null);
         if (options.Value.Admin.BootstrapToken is { } configured)
         {
-            var existed = principals.ListAsync(CancellationToken.None).GetAwaiter().GetResult().Any(p => p.Name == Name);
-            principals.UpsertAsync(principal, VaultToken.Hash(configured), CancellationToken.None).GetAwaiter().GetResult();
+            // Insert first: of replicas starting together (SPEC §9) exactly one creates it, and only that one records it.
+            var created = principals.InsertAsync(principal, VaultToken.Hash(configured), CancellationToken.None).GetAwaiter().GetResult();
+            if (!created)
+            {
+                principals.UpsertAsync(principal, VaultToken.Hash(configured), CancellationToken.None).GetAwaiter().GetResult();
+            }
             Log.ConfiguredBootstrap(logger);
-            if (!existed)
+            if (created)
             {
                 Record(principal);
             }

@@ -81,7 +81,8 @@ internal static class AuditEndpoints
             return;
         }
         // Replay from Last-Event-ID or after_seq; with neither, follow from now.
-        var cursor = lastEventId ?? (context.Request.Query.ContainsKey("after_seq") ? query.Filter.AfterSeq : commits.HeadSeq);
+        // "Now" is the stored head: on replicas (SPEC §9) another process's commits may not have been signalled here yet.
+        var cursor = lastEventId ?? (context.Request.Query.ContainsKey("after_seq") ? query.Filter.AfterSeq : Math.Max(commits.HeadSeq, reader.ReadHead().Seq));
         var response = context.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-store";

@@ -55,6 +55,13 @@ internal sealed class KeyLookup : IDisposable
         return loaded is null ? null : _refused.Apply(loaded);
     }
 
+    /// <summary>The key as the store has it now (the cache is refreshed with it).</summary>
+    public ValueTask<VaultKey?> ReloadAsync(string tokenHash, CancellationToken cancellationToken)
+    {
+        Invalidate(tokenHash);
+        return FindAsync(tokenHash, cancellationToken);
+    }
+
     public void Invalidate(string tokenHash)
     {
         lock (_gate)

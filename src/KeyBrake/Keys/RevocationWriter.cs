@@ -12,9 +12,16 @@ namespace KeyBrake.Keys;
 /// store until it accepts; only then come the key change (caches drop the key) and the <c>key.revoked</c> entries (which wait for
 /// the audit log on their own, never holding back the next revocation). The admin call waits for durability only
 /// briefly (<see cref="DurableWithin"/>) and otherwise answers 503 <c>revocation_pending</c>: the key stays refused.
+/// <para>
+/// On a store shared by replicas (SPEC §9) "durable" also takes the <c>key.revoked</c> entries' commit: another replica
+/// may still hold the key in its cache, and what refuses its next request is the chain (a <c>proxy.request</c> sealed
+/// after its key's <c>key.revoked</c> is withdrawn, SPEC §7). So the call answers 200 only once every replica's next
+/// batch is bound to see the revocation.
+/// </para>
 /// </summary>
 internal sealed partial class RevocationWriter(
     IKeyStore store,
+    IStoreEngine engine,
     IKeyChangeFeed changes,
     RefusedKeys refused,
     AuditLog audit,
@@ -114,8 +121,31 @@ internal sealed partial class RevocationWriter(
             Log.StoreAccepted(logger, revocation.Id ?? revocation.LabelPrefix!, attempt);
         }
         Telemetry.KeyBrakeMetrics.Revocations.Add(revoked.Count);
+        if (engine.IsShared && revoked.Count > 0)
+        {
+            _ = RecordThenAnswerAsync(pending, revoked, stoppingToken);
+            return;
+        }
         pending.Done.TrySetResult(revoked);
         _ = RecordAsync(revoked, revocation, stoppingToken);
+    }
+
+    /// <summary>Queues the <c>key.revoked</c> entries, then answers once they are committed (retried while commits fail).</summary>
+    private async Task RecordThenAnswerAsync(Pending pending, IReadOnlyList<VaultKey> revoked, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await RecordAsync(revoked, pending.Revocation, stoppingToken);
+            while (!await audit.Writer.FlushAsync(stoppingToken))
+            {
+                await Task.Delay(FirstRetry, time, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down: the entries stay queued for the writer's last batch; the store has the revocation.
+        }
+        pending.Done.TrySetResult(revoked);
     }
 
     /// <summary>

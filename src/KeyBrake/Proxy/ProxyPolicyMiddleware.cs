@@ -23,6 +23,7 @@ internal sealed partial class ProxyPolicyMiddleware(
     ISecretStore secrets,
     RequestBodyReader bodies,
     AnonymousRefusals anonymous,
+    Storage.IStoreEngine store,
     IOptions<KeyBrakeOptions> options,
     TimeProvider time,
     ILogger<ProxyPolicyMiddleware> logger)
@@ -226,6 +227,19 @@ internal sealed partial class ProxyPolicyMiddleware(
 
     private async Task DenyAsync(HttpContext context, ProxyCall call, KeyBrakeError error)
     {
+        if (store.IsShared && call.Key is { } cached && error.Status != StatusCodes.Status401Unauthorized)
+        {
+            // SPEC §9: another replica may have revoked the key since this one cached it (its notification is on its
+            // way). The chain refuses such a key's request at step 8; a refusal before it must say so too, so the
+            // store is asked again, on this rare path only.
+            var current = await keys.ReloadAsync(cached.TokenHash, context.RequestAborted);
+            error = current?.StatusAt(time.GetUtcNow()) switch
+            {
+                KeyStatus.Revoked => KeyErrors.Revoked(current),
+                KeyStatus.Expired => KeyErrors.Expired(current),
+                _ => error,
+            };
+        }
         Log.Denied(logger, call.RequestId, call.Key?.Id, call.Vendor, error.Code);
         KeyBrakeMetrics.Denied(call.Vendor, error.Code);
         call.Span?.SetTag("keybrake.decision", "deny:" + error.Code).SetTag("keybrake.outcome", Audit.AuditOutcomes.Denied)
