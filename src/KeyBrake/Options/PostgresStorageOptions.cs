@@ -11,4 +11,12 @@ internal sealed record PostgresStorageOptions
     /// database password; it replaces any password in <see cref="ConnectionString"/>. Read once, at start.
     /// </summary>
     public string? PasswordSecretName { get; init; }
+
+    /// <summary>
+    /// The bound on a missed key-change notification: every cached key is dropped at least this often (and whenever
+    /// the LISTEN connection comes back after a loss). A revocation does not depend on it (the chain refuses a revoked
+    /// key's request on every replica, SPEC §7); a policy change on another replica reaches this one within it at worst.
+    /// </summary>
+    [DurationRange(Min = "00:00:01", Max = "1h")]
+    public TimeSpan KeyCacheMaxAge { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -27,10 +27,14 @@ internal static class StorageServiceCollectionExtensions
         }
         else if (provider == StorageOptions.PostgresProvider)
         {
-            services.AddKeyBrakePostgresStorage(sp => new PostgresStoreOptions
+            services.AddKeyBrakePostgresStorage(sp =>
             {
-                ConnectionString = PostgresConnection.Resolve(
-                    sp.GetRequiredService<IOptions<KeyBrakeOptions>>().Value.Storage.Postgres, sp.GetRequiredService<ISecretStore>()),
+                var postgres = sp.GetRequiredService<IOptions<KeyBrakeOptions>>().Value.Storage.Postgres;
+                return new PostgresStoreOptions
+                {
+                    ConnectionString = PostgresConnection.Resolve(postgres, sp.GetRequiredService<ISecretStore>()),
+                    KeyCacheMaxAge = postgres.KeyCacheMaxAge,
+                };
             });
         }
         return services;

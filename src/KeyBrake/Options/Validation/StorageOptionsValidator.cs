@@ -32,6 +32,7 @@ internal sealed class StorageOptionsValidator : IOptionsSectionValidator
 
     private static void ValidatePostgres(PostgresStorageOptions postgres, ICollection<string> errors)
     {
+        DurationRanges.Validate("KeyBrake:Storage:Postgres", postgres, errors);
         if (string.IsNullOrWhiteSpace(postgres.ConnectionString))
         {
             errors.Add("KeyBrake:Storage:Postgres:ConnectionString: required when KeyBrake:Storage:Provider is Postgres (e.g. Host=db;Database=keybrake;Username=keybrake).");
