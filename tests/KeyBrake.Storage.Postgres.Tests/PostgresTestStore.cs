@@ -42,7 +42,9 @@ internal sealed class PostgresTestStore
     /// <summary>Another connection holding the chain's advisory lock (what another replica's batch holds), until disposed.</summary>
     public IDisposable HoldWriteLock()
     {
-        var connection = new NpgsqlConnection(ConnectionString);
+        // Not pooled: a pooled connection's Close keeps the session (and its advisory lock) alive in the pool until it
+        // is reused, and the writer would wait for it long after the test "released" the lock.
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
         connection.Open();
         connection.Execute("SELECT pg_advisory_lock(@key)", new { key = PostgresAuditChainStore.ChainLock });
         return connection; // closing the session releases the lock
