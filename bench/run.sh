@@ -8,7 +8,8 @@
 #          Gpg (KeyBrake on PostgreSQL, one replica) and Gpg×3 (three replicas of one database, the client's connections
 #          spread over them) run in the same rounds on a throwaway PostgreSQL cluster with the server's default
 #          durability (tests/postgres/cluster.sh with KEYBRAKE_PG_DURABLE=1), or on KEYBRAKE_BENCH_POSTGRES (an Npgsql
-#          connection string of a user who may create databases); --no-postgres leaves them out.
+#          connection string of a user who may create databases), followed by the chain's append rate with three
+#          writers on the same server (bench/audit --postgres --writers 3); --no-postgres leaves them out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 args=()
@@ -43,16 +44,24 @@ if [ -n "$baseline" ]; then
          --current-label "$(git describe --always --dirty --exclude '*')")
 fi
 cleanup_pg=""
+pgconn=""
 if [ "$postgres" = 1 ]; then
   if [ -n "${KEYBRAKE_BENCH_POSTGRES:-}" ]; then
-    args+=(--postgres "$KEYBRAKE_BENCH_POSTGRES")
+    pgconn="$KEYBRAKE_BENCH_POSTGRES"
   else
     eval "$(KEYBRAKE_PG_DURABLE=1 tests/postgres/cluster.sh start)"
     cleanup_pg="$KEYBRAKE_TEST_POSTGRES_DIR"
-    args+=(--postgres "$KEYBRAKE_TEST_POSTGRES;Database=postgres")
+    pgconn="$KEYBRAKE_TEST_POSTGRES;Database=postgres"
   fi
+  args+=(--postgres "$pgconn")
 fi
 status=0
 dotnet bench/proxy/bin/Release/net10.0/KeyBrake.Bench.dll ${args[@]+"${args[@]}"} || status=$?
+if [ -n "$pgconn" ] && [ "$status" -eq 0 ]; then
+  # SPEC §9: the chain's append rate with three writers (replicas) on one database, on the same server.
+  echo "chain append with three writers on PostgreSQL (bench/audit --postgres --writers 3)…" >&2
+  dotnet run -c Release --project bench/audit -- --out "${TMPDIR:-/tmp}/keybrake-bench-audit-postgres.json" \
+    --postgres "$pgconn" --writers 3 --rounds 3 --append 150000 || status=$?
+fi
 if [ -n "$cleanup_pg" ]; then tests/postgres/cluster.sh stop "$cleanup_pg"; fi
 exit "$status"

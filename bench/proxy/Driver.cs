@@ -101,7 +101,7 @@ internal static class Driver
                 {
                     await WaitUpAsync(port, target.Name);
                 }
-                tokens[target.Name] = await CreateKeyAsync(target.StatsPort, "bench-" + target.Name.ToLowerInvariant());
+                tokens[target.Name] = await CreateKeyAsync(target.StatsPort, "bench-" + target.Name.ToLowerInvariant().Replace("×", "x", StringComparison.Ordinal));
             }
             tokens["D"] = tokens["Y"] = tokens["G"]; // D and Y ignore it; sent so every arm carries the same request
             var scripts = tokens.ToDictionary(t => t.Key, t => WrkScript(work, t.Key, t.Value));

@@ -53,7 +53,7 @@ internal sealed class PostgresSpendLedger(PostgresDatabase database, ISpendHisto
         {
             return;
         }
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.LedgerSource.OpenConnectionAsync(cancellationToken);
         await using var settle = new NpgsqlCommand(Settle, connection);
         Add(settle.Parameters, reservation.KeyId, reservation.Day, reservation.Estimate.Value, counted.Value);
         await settle.ExecuteNonQueryAsync(cancellationToken);
@@ -90,7 +90,7 @@ internal sealed class PostgresSpendLedger(PostgresDatabase database, ISpendHisto
     {
         while (true)
         {
-            await using var connection = await database.OpenAsync(cancellationToken);
+            await using var connection = await database.LedgerSource.OpenConnectionAsync(cancellationToken);
             await using var batch = new NpgsqlBatch(connection);
             if (opening is { } spent)
             {
