@@ -31,7 +31,18 @@ internal sealed partial class PostgresDatabase : IStoreEngine, IDisposable
             builder.ApplicationName = "keybrake";
         }
         ConnectionString = builder.ConnectionString;
-        DataSource = NpgsqlDataSource.Create(ConnectionString);
+        // The pools' connections carry no session state of ours (every setting is SET LOCAL, inside its transaction), so
+        // the DISCARD ALL Npgsql sends before each reuse is pure cost, and it would also drop the statements prepared
+        // for the hot path (the key lookup, the ledger's reservation and settlement).
+        if (!builder.ContainsKey("No Reset On Close"))
+        {
+            builder.NoResetOnClose = true;
+        }
+        if (!builder.ContainsKey("Max Auto Prepare"))
+        {
+            builder.MaxAutoPrepare = 32;
+        }
+        DataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         builder.Options = ((builder.Options ?? "") + " -c synchronous_commit=off").Trim();
         builder.ApplicationName += "-ledger";
         LedgerSource = NpgsqlDataSource.Create(builder.ConnectionString);
