@@ -34,13 +34,14 @@ token=${KEYBRAKE_ADMIN_TOKEN:-kba_$(head -c 32 /dev/urandom | base64 | tr '+/' '
 for n in 1 2; do
   proxy=$((8070 + 10 * n)); admin=$((proxy + 1))
   mkdir -p "$work/replica-$n"
-  KeyBrake__Storage__Provider=Postgres \
-  KeyBrake__Storage__Postgres__ConnectionString="$connection" \
-  KeyBrake__Secrets__Local__audit-signing-key="$signing_key" \
-  KeyBrake__Admin__BootstrapToken="$token" \
-  KeyBrake__DataDirectory="$work/replica-$n/data" \
-  Kestrel__Endpoints__Proxy__Url="http://127.0.0.1:$proxy" \
-  Kestrel__Endpoints__Admin__Url="http://127.0.0.1:$admin" \
+  # env: a variable whose name has a '-' (the secret's name) cannot be set by a shell assignment.
+  env KeyBrake__Storage__Provider=Postgres \
+    "KeyBrake__Storage__Postgres__ConnectionString=$connection" \
+    "KeyBrake__Secrets__Local__audit-signing-key=$signing_key" \
+    "KeyBrake__Admin__BootstrapToken=$token" \
+    "KeyBrake__DataDirectory=$work/replica-$n/data" \
+    "Kestrel__Endpoints__Proxy__Url=http://127.0.0.1:$proxy" \
+    "Kestrel__Endpoints__Admin__Url=http://127.0.0.1:$admin" \
     dotnet src/KeyBrake/bin/Release/net10.0/KeyBrake.dll --contentRoot "$PWD" > "$work/replica-$n.log" 2>&1 &
   pids+=($!)
 done
