@@ -13,6 +13,8 @@ internal sealed partial class KeyService(
     RefusedKeys refused,
     RevocationWriter revocations,
     AuditLog audit,
+    IStoreEngine engine,
+    IAuditReader chain,
     TimeProvider time,
     IOptions<KeyBrakeOptions> options,
     ILogger<KeyService> logger)
@@ -121,7 +123,7 @@ internal sealed partial class KeyService(
         }
         if (current.RevokedAt is not null)
         {
-            return new Revocation(RevocationState.Durable, [current]);
+            return await AlreadyRevokedAsync(current, cancellationToken);
         }
         return await RevokeAsync(new KeyRevocation(id, null, Timestamps.Truncate(time.GetUtcNow()), actor, reason), current, cancellationToken);
     }
@@ -144,13 +146,52 @@ internal sealed partial class KeyService(
             Log.RevocationPending(logger, revocation.Id ?? revocation.LabelPrefix!, revocation.By);
             return new Revocation(RevocationState.Pending, current is null ? [] : [refused.Apply(current)]);
         }
+        if (revocation.Id is null && revoked.Count == 0 && engine.IsShared)
+        {
+            // A repeated kill switch (the first answered 503, or another replica's is still waiting): 200 only once
+            // every key it covers has its key.revoked in the chain, as for one key below.
+            var covered = await store.ListAsync(new KeyQuery(KeyStatus.Revoked, null, revocation.LabelPrefix, 10_000), revocation.At, cancellationToken);
+            foreach (var key in covered.Where(k => k.RevokedAt <= revocation.At))
+            {
+                if ((await AlreadyRevokedAsync(key, cancellationToken)).State == RevocationState.Pending)
+                {
+                    return new Revocation(RevocationState.Pending, []);
+                }
+            }
+        }
         if (revocation.Id is null || revoked.Count > 0)
         {
             return new Revocation(RevocationState.Durable, revoked);
         }
         // Revoked by someone else meanwhile (returned unchanged), or never existed.
         var now = await store.FindByIdAsync(revocation.Id, cancellationToken);
-        return now is null ? Revocation.NotFound : new Revocation(RevocationState.Durable, [now]);
+        return now is null ? Revocation.NotFound : await AlreadyRevokedAsync(now, cancellationToken);
+    }
+
+    /// <summary>
+    /// A key the store has as revoked already. On a store shared by replicas (SPEC §9) that is not enough for a 200:
+    /// the revocation that did it (a first call answered 503 <c>revocation_pending</c>, or another replica's call still
+    /// waiting) may not have its <c>key.revoked</c> in the chain yet, and only the chain refuses the key on every
+    /// replica. So the call waits, as long as a revocation would, for that entry to be committed.
+    /// </summary>
+    private async Task<Revocation> AlreadyRevokedAsync(VaultKey key, CancellationToken cancellationToken)
+    {
+        if (!engine.IsShared)
+        {
+            return new Revocation(RevocationState.Durable, [key]);
+        }
+        var started = time.GetTimestamp();
+        var filter = new AuditFilter { KeyId = key.Id, Type = AuditTypes.KeyRevoked };
+        while ((await chain.QueryAsync(filter, 1, cancellationToken)).Count == 0)
+        {
+            if (time.GetElapsedTime(started) >= RevocationWriter.DurableWithin)
+            {
+                Log.RevocationPending(logger, key.Id, "(already revoked in the store; its key.revoked is not committed yet)");
+                return new Revocation(RevocationState.Pending, [key]);
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken);
+        }
+        return new Revocation(RevocationState.Durable, [key]);
     }
 
     private async Task RecordAsync(AuditEntry entry, string applied)

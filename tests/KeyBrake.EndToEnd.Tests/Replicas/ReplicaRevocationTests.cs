@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -24,8 +25,8 @@ public sealed class ReplicaRevocationTests
         var (victimId, victim) = await replicas[1].CreateKeyAsync("run-901-agent", "stripe", ["GET /v1/customers/*"]);
         var (_, bystander) = await replicas[2].CreateKeyAsync("run-902-agent", "stripe", ["GET /v1/customers/*"]);
 
-        var results = await RaceAsync(replicas, [victim], [bystander], async () =>
-            (await replicas[0].Admin.DeleteAsync($"/v1/keys/{victimId}?reason=race")).EnsureSuccessStatusCode());
+        var results = await RaceAsync(replicas, [victim], [bystander], () =>
+            ReplicaSpendTests.RevokeAsync(replicas[0], admin => admin.DeleteAsync($"/v1/keys/{victimId}?reason=race")));
 
         AssertRevocationHeld(results);
         await ReplicaSpendTests.AssertNoRequestAfterRevocationAsync(replicas[2], victimId);
@@ -40,17 +41,49 @@ public sealed class ReplicaRevocationTests
         var (secondId, second) = await replicas[2].CreateKeyAsync("batch-2026-12-01-b", "stripe", ["GET /v1/customers/*"]);
         var (_, bystander) = await replicas[1].CreateKeyAsync("batch-2026-12-02-a", "stripe", ["GET /v1/customers/*"]);
 
-        var results = await RaceAsync(replicas, [first, second], [bystander], async () =>
-        {
-            using var response = await replicas[0].Admin.PostAsJsonAsync("/v1/keys/revoke", new { label_prefix = "batch-2026-12-01", reason = "kill switch" });
-            response.EnsureSuccessStatusCode();
-            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-            Assert.Equal(2, json.RootElement.GetProperty("revoked").GetArrayLength());
-        });
+        var results = await RaceAsync(replicas, [first, second], [bystander], () =>
+            ReplicaSpendTests.RevokeAsync(replicas[0], admin => admin.PostAsJsonAsync("/v1/keys/revoke", new { label_prefix = "batch-2026-12-01", reason = "kill switch" })));
 
         AssertRevocationHeld(results);
+        foreach (var id in new[] { firstId, secondId })
+        {
+            var key = await replicas[2].Admin.GetFromJsonAsync<JsonElement>($"/v1/keys/{id}");
+            Assert.Equal("revoked", key.GetProperty("status").GetString());
+        }
         await ReplicaSpendTests.AssertNoRequestAfterRevocationAsync(replicas[1], firstId);
         await ReplicaSpendTests.AssertNoRequestAfterRevocationAsync(replicas[1], secondId);
+    }
+
+    /// <summary>
+    /// A revocation whose key.revoked cannot be committed (another session holds the chain's lock) is 503
+    /// revocation_pending; repeating it, on either replica, stays 503 while the store already has the key revoked,
+    /// and answers 200 only once the entry is in the chain.
+    /// </summary>
+    [Fact]
+    public async Task RevokeWhileTheChainIsHeld_IsPending_AndARepeatOnAnyReplicaStaysPendingUntilKeyRevokedIsCommitted()
+    {
+        await using var vendor = await FakeVendor.StartAsync();
+        await using var replicas = await ReplicaSet.StartAsync(vendor, 2, ReplicaSpendTests.Quiet);
+        var (id, _) = await replicas[1].CreateKeyAsync("run-903-agent", "stripe", ["GET /v1/customers/*"]);
+        var holder = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(replicas.ConnectionString) { Pooling = false }.ConnectionString);
+        await holder.OpenAsync();
+        const long chainLock = global::KeyBrake.Storage.Postgres.PostgresAuditChainStore.ChainLock;
+        await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({chainLock})", holder))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        using var first = await replicas[0].Admin.DeleteAsync($"/v1/keys/{id}?reason=held");
+        using var repeatedHere = await replicas[0].Admin.DeleteAsync($"/v1/keys/{id}?reason=held");
+        using var repeatedThere = await replicas[1].Admin.DeleteAsync($"/v1/keys/{id}?reason=held");
+        await holder.DisposeAsync(); // the session ends: the lock is released and the queued key.revoked is committed
+        await ReplicaSpendTests.RevokeAsync(replicas[1], admin => admin.DeleteAsync($"/v1/keys/{id}?reason=held"));
+
+        Assert.All(new[] { first, repeatedHere, repeatedThere }, r => Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode));
+        Assert.Contains("revocation_pending", await repeatedThere.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var revoked = IndependentAudit.VerifyExport(await replicas[1].Admin.GetStringAsync("/v1/audit/export?format=ndjson"))
+            .Where(e => (string?)e["key_id"] == id && (string)e["type"]! == "key.revoked").ToList();
+        Assert.Single(revoked);
     }
 
     private static void AssertRevocationHeld(IReadOnlyCollection<Outcome> results)
