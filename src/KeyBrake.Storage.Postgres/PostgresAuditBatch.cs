@@ -46,39 +46,11 @@ internal sealed class PostgresAuditBatch(PostgresAuditChainStore store, NpgsqlCo
         {
             return 0;
         }
-        using (var copy = connection.BeginBinaryImport($"COPY audit_entries ({Fields.Names}) FROM STDIN (FORMAT BINARY)"))
+        using (var copy = connection.BeginBinaryImport(PostgresAuditRows.CopySql))
         {
             foreach (var e in entries)
             {
-                copy.StartRow();
-                copy.Write(e.Seq, NpgsqlDbType.Bigint);
-                copy.Write(e.Ts, NpgsqlDbType.Text);
-                copy.Write(e.Type, NpgsqlDbType.Text);
-                Text(copy, e.RequestId);
-                Text(copy, e.KeyId);
-                Text(copy, e.Label);
-                Integer(copy, e.RunSeq);
-                Text(copy, e.Actor);
-                Text(copy, e.Vendor);
-                Text(copy, e.Method);
-                Text(copy, e.Path);
-                Integer(copy, e.CostUsdMicros);
-                Text(copy, e.Decision);
-                Text(copy, e.Outcome);
-                if (e.HttpStatus is { } status)
-                {
-                    copy.Write(status, NpgsqlDbType.Integer);
-                }
-                else
-                {
-                    copy.WriteNull();
-                }
-                Text(copy, e.VendorRequestId);
-                Text(copy, e.Reason);
-                Text(copy, e.PolicyHash);
-                Text(copy, e.Details);
-                copy.Write(e.PrevHash, NpgsqlDbType.Text);
-                copy.Write(e.Hash, NpgsqlDbType.Text);
+                PostgresAuditRows.Write(copy, e);
             }
             copy.Complete();
         }
@@ -143,30 +115,6 @@ internal sealed class PostgresAuditBatch(PostgresAuditChainStore store, NpgsqlCo
             _done = true;
             store.Broken(); // closing the session releases the lock and aborts the transaction on the server
             throw;
-        }
-    }
-
-    private static void Text(NpgsqlBinaryImporter copy, string? value)
-    {
-        if (value is null)
-        {
-            copy.WriteNull();
-        }
-        else
-        {
-            copy.Write(value, NpgsqlDbType.Text);
-        }
-    }
-
-    private static void Integer(NpgsqlBinaryImporter copy, long? value)
-    {
-        if (value is { } number)
-        {
-            copy.Write(number, NpgsqlDbType.Bigint);
-        }
-        else
-        {
-            copy.WriteNull();
         }
     }
 }

@@ -1,5 +1,6 @@
 using KeyBrake.Audit;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace KeyBrake.Storage.Postgres;
 
@@ -13,6 +14,43 @@ internal static class PostgresAuditRows
     public const string Channel = "keybrake_audit";
 
     public const string HeadSql = "SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1";
+
+    /// <summary>The binary COPY every entry is written with (<see cref="Write"/> writes one row of it).</summary>
+    public static readonly string CopySql = $"COPY audit_entries ({Fields.Names}) FROM STDIN (FORMAT BINARY)";
+
+    /// <summary>One row of <see cref="CopySql"/>: every field exactly as sealed (column order = field numbers).</summary>
+    public static void Write(NpgsqlBinaryImporter copy, AuditEntry e)
+    {
+        copy.StartRow();
+        copy.Write(e.Seq, NpgsqlDbType.Bigint);
+        copy.Write(e.Ts, NpgsqlDbType.Text);
+        copy.Write(e.Type, NpgsqlDbType.Text);
+        Text(copy, e.RequestId);
+        Text(copy, e.KeyId);
+        Text(copy, e.Label);
+        Integer(copy, e.RunSeq);
+        Text(copy, e.Actor);
+        Text(copy, e.Vendor);
+        Text(copy, e.Method);
+        Text(copy, e.Path);
+        Integer(copy, e.CostUsdMicros);
+        Text(copy, e.Decision);
+        Text(copy, e.Outcome);
+        if (e.HttpStatus is { } status)
+        {
+            copy.Write(status, NpgsqlDbType.Integer);
+        }
+        else
+        {
+            copy.WriteNull();
+        }
+        Text(copy, e.VendorRequestId);
+        Text(copy, e.Reason);
+        Text(copy, e.PolicyHash);
+        Text(copy, e.Details);
+        copy.Write(e.PrevHash, NpgsqlDbType.Text);
+        copy.Write(e.Hash, NpgsqlDbType.Text);
+    }
 
     /// <summary>An entry from a row of <c>SELECT {Fields.Names}</c> (column order = field numbers).</summary>
     public static AuditEntry Read(NpgsqlDataReader r) => new()
@@ -52,6 +90,30 @@ internal static class PostgresAuditRows
     }
 
     private static string? Text(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    private static void Text(NpgsqlBinaryImporter copy, string? value)
+    {
+        if (value is null)
+        {
+            copy.WriteNull();
+        }
+        else
+        {
+            copy.Write(value, NpgsqlDbType.Text);
+        }
+    }
+
+    private static void Integer(NpgsqlBinaryImporter copy, long? value)
+    {
+        if (value is { } number)
+        {
+            copy.Write(number, NpgsqlDbType.Bigint);
+        }
+        else
+        {
+            copy.WriteNull();
+        }
+    }
 
     private static long? Integer(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
 }

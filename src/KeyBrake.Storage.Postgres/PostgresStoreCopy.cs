@@ -82,31 +82,10 @@ internal sealed class PostgresStoreCopy : IStoreCopy
     public async Task<long> WriteChainAsync(IAsyncEnumerable<AuditEntry> entries, CancellationToken cancellationToken)
     {
         long count = 0;
-        await using var import = await _connection.BeginBinaryImportAsync($"COPY audit_entries ({Fields.Names}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        await using var import = await _connection.BeginBinaryImportAsync(PostgresAuditRows.CopySql, cancellationToken);
         await foreach (var e in entries.WithCancellation(cancellationToken))
         {
-            await import.StartRowAsync(cancellationToken);
-            await import.WriteAsync(e.Seq, NpgsqlDbType.Bigint, cancellationToken);
-            await import.WriteAsync(e.Ts, NpgsqlDbType.Text, cancellationToken);
-            await import.WriteAsync(e.Type, NpgsqlDbType.Text, cancellationToken);
-            await Nullable(import, e.RequestId, NpgsqlDbType.Text, cancellationToken);
-            await Nullable(import, e.KeyId, NpgsqlDbType.Text, cancellationToken);
-            await Nullable(import, e.Label, NpgsqlDbType.Text, cancellationToken);
-            await Nullable(import, e.RunSeq, NpgsqlDbType.Bigint, cancellationToken);
-            await Nullable(import, e.Actor, NpgsqlDbType.Text, cancellationToken);
-            await Nullable(import, e.Vendor, NpgsqlDbType.Text, cancellationToken);
-            await Nullable(import, e.Method, NpgsqlDbType.Text, cancellationToken);
-            await Nullable(import, e.Path, NpgsqlDbType.Text, cancellationToken);
-            await Nullable(import, e.CostUsdMicros, NpgsqlDbType.Bigint, cancellationToken);
-            await Nullable(import, e.Decision, NpgsqlDbType.Text, cancellationToken);
-            await Nullable(import, e.Outcome, NpgsqlDbType.Text, cancellationToken);
-            await Nullable(import, e.HttpStatus, NpgsqlDbType.Integer, cancellationToken);
-            await Nullable(import, e.VendorRequestId, NpgsqlDbType.Text, cancellationToken);
-            await Nullable(import, e.Reason, NpgsqlDbType.Text, cancellationToken);
-            await Nullable(import, e.PolicyHash, NpgsqlDbType.Text, cancellationToken);
-            await Nullable(import, e.Details, NpgsqlDbType.Text, cancellationToken);
-            await import.WriteAsync(e.PrevHash, NpgsqlDbType.Text, cancellationToken);
-            await import.WriteAsync(e.Hash, NpgsqlDbType.Text, cancellationToken);
+            PostgresAuditRows.Write(import, e); // buffered; the importer flushes as it fills
             count++;
         }
         await import.CompleteAsync(cancellationToken);
@@ -173,34 +152,9 @@ internal sealed class PostgresStoreCopy : IStoreCopy
     {
         await using var command = new NpgsqlCommand($"SELECT {Fields.Names} FROM audit_entries ORDER BY seq", _connection, _transaction);
         await using var r = await command.ExecuteReaderAsync(cancellationToken);
-        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-        long? Number(int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
         while (await r.ReadAsync(cancellationToken))
         {
-            yield return new AuditEntry
-            {
-                Seq = r.GetInt64(Fields.Seq),
-                Ts = r.GetString(Fields.Ts),
-                Type = r.GetString(Fields.Type),
-                RequestId = Text(Fields.RequestId),
-                KeyId = Text(Fields.KeyId),
-                Label = Text(Fields.Label),
-                RunSeq = Number(Fields.RunSeq),
-                Actor = Text(Fields.Actor),
-                Vendor = Text(Fields.Vendor),
-                Method = Text(Fields.Method),
-                Path = Text(Fields.Path),
-                CostUsdMicros = Number(Fields.CostUsdMicros),
-                Decision = Text(Fields.Decision),
-                Outcome = Text(Fields.Outcome),
-                HttpStatus = r.IsDBNull(Fields.HttpStatus) ? null : r.GetInt32(Fields.HttpStatus),
-                VendorRequestId = Text(Fields.VendorRequestId),
-                Reason = Text(Fields.Reason),
-                PolicyHash = Text(Fields.PolicyHash),
-                Details = Text(Fields.Details),
-                PrevHash = r.GetString(Fields.PrevHash),
-                Hash = r.GetString(Fields.Hash),
-            };
+            yield return PostgresAuditRows.Read(r);
         }
     }
 
@@ -239,7 +193,4 @@ internal sealed class PostgresStoreCopy : IStoreCopy
                     $"{table}.{column.Name} ({column.Type}) cannot hold the source's {value.GetType().Name} '{value}'."));
         }
     }
-
-    private static Task Nullable<T>(NpgsqlBinaryImporter import, T? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
-        value is null ? import.WriteNullAsync(cancellationToken) : import.WriteAsync(value, type, cancellationToken);
 }
