@@ -19,7 +19,11 @@ internal sealed class PostgresAuditBatch(PostgresAuditChainStore store, NpgsqlCo
                (SELECT type FROM audit_entries WHERE key_id = $1 AND type IN ('{AuditTypes.KeyRevoked}', '{AuditTypes.KeyExpired}') ORDER BY seq LIMIT 1)
         """;
 
+    /// <summary>Larger batches go by COPY (<see cref="Insert"/>).</summary>
+    private const int MaxStatementBatch = 256;
+
     private IReadOnlyList<AuditEntry> _inserted = [];
+    private IReadOnlyList<AuditEntry>? _unsent;
     private long _lastSeq = head.Seq;
     private bool _done;
 
@@ -37,8 +41,10 @@ internal sealed class PostgresAuditBatch(PostgresAuditChainStore store, NpgsqlCo
     });
 
     /// <summary>
-    /// Binary COPY: one stream for the whole batch, values sent as PostgreSQL's own binary forms (no SQL text to parse
-    /// per entry). Measured against one INSERT … SELECT FROM unnest(arrays): see bench/audit --postgres.
+    /// A batch of up to <see cref="MaxStatementBatch"/> entries is sent with the commit, in one round trip
+    /// (<see cref="Commit"/>). A larger one goes by binary COPY: one stream for the whole batch, values sent as
+    /// PostgreSQL's own binary forms, no SQL text to parse per entry (measured against one INSERT … SELECT FROM
+    /// unnest(arrays): see bench/audit --postgres); it costs two round trips of its own.
     /// </summary>
     public void Insert(IReadOnlyList<AuditEntry> entries) => Guard(() =>
     {
@@ -46,13 +52,18 @@ internal sealed class PostgresAuditBatch(PostgresAuditChainStore store, NpgsqlCo
         {
             return 0;
         }
-        using (var copy = connection.BeginBinaryImport(PostgresAuditRows.CopySql))
+        if (entries.Count > MaxStatementBatch)
         {
+            using var copy = connection.BeginBinaryImport(PostgresAuditRows.CopySql);
             foreach (var e in entries)
             {
                 PostgresAuditRows.Write(copy, e);
             }
             copy.Complete();
+        }
+        else
+        {
+            _unsent = entries;
         }
         _inserted = entries;
         _lastSeq = entries[^1].Seq;
@@ -60,21 +71,32 @@ internal sealed class PostgresAuditBatch(PostgresAuditChainStore store, NpgsqlCo
     });
 
     /// <summary>
-    /// Notifies the other replicas' live streams (SPEC §7: within 1 s), then commits. NOTIFY is transactional: it is
-    /// delivered when, and only if, the commit succeeds, after the entries are visible.
+    /// In one round trip: the entries not sent yet, the notification to the other replicas' live streams (SPEC §7:
+    /// within 1 s), and COMMIT. NOTIFY is transactional: it is delivered when, and only if, the commit succeeds, after
+    /// the entries are visible.
     /// </summary>
     public void Commit() => Guard(() =>
     {
-        if (_lastSeq != head.Seq)
+        using (var batch = new NpgsqlBatch(connection, transaction))
         {
-            using var notify = new NpgsqlCommand("SELECT pg_notify($1, $2)", connection, transaction)
+            if (_unsent is { } entries)
             {
-                Parameters = { new() { Value = PostgresAuditRows.Channel }, new() { Value = _lastSeq.ToString(System.Globalization.CultureInfo.InvariantCulture) } },
-            };
-            notify.ExecuteNonQuery();
+                var insert = new NpgsqlBatchCommand(PostgresAuditRows.InsertSql);
+                PostgresAuditRows.Arrays(insert.Parameters, entries);
+                batch.BatchCommands.Add(insert);
+            }
+            if (_lastSeq != head.Seq)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_notify($1, $2)")
+                {
+                    Parameters = { new() { Value = PostgresAuditRows.Channel }, new() { Value = _lastSeq.ToString(System.Globalization.CultureInfo.InvariantCulture) } },
+                });
+            }
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            batch.ExecuteNonQuery();
         }
-        transaction.Commit();
         _done = true;
+        transaction.Dispose(); // committed by the batch's COMMIT: nothing left to roll back
         foreach (var e in _inserted)
         {
             if (e.KeyId is { } keyId)

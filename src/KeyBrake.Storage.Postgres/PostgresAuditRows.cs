@@ -18,6 +18,53 @@ internal static class PostgresAuditRows
     /// <summary>The binary COPY every entry is written with (<see cref="Write"/> writes one row of it).</summary>
     public static readonly string CopySql = $"COPY audit_entries ({Fields.Names}) FROM STDIN (FORMAT BINARY)";
 
+    /// <summary>
+    /// A small batch in one statement, the arrays in <see cref="Fields"/> order: unlike COPY (a round trip to start it,
+    /// one to end it), it travels with the batch's NOTIFY and COMMIT in a single round trip (<see cref="Arrays"/>).
+    /// </summary>
+    public const string InsertSql = $"""
+        INSERT INTO audit_entries ({Fields.Names})
+        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[],
+            $9::text[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[], $15::integer[], $16::text[], $17::text[],
+            $18::text[], $19::text[], $20::text[], $21::text[])
+        """;
+
+    /// <summary>The parameters of <see cref="InsertSql"/> for <paramref name="entries"/>.</summary>
+    public static void Arrays(NpgsqlParameterCollection parameters, IReadOnlyList<AuditEntry> entries)
+    {
+        parameters.Add(Array(entries, e => e.Seq, NpgsqlDbType.Bigint));
+        parameters.Add(Array(entries, e => e.Ts, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.Type, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.RequestId, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.KeyId, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.Label, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.RunSeq, NpgsqlDbType.Bigint));
+        parameters.Add(Array(entries, e => e.Actor, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.Vendor, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.Method, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.Path, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.CostUsdMicros, NpgsqlDbType.Bigint));
+        parameters.Add(Array(entries, e => e.Decision, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.Outcome, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.HttpStatus, NpgsqlDbType.Integer));
+        parameters.Add(Array(entries, e => e.VendorRequestId, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.Reason, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.PolicyHash, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.Details, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.PrevHash, NpgsqlDbType.Text));
+        parameters.Add(Array(entries, e => e.Hash, NpgsqlDbType.Text));
+    }
+
+    private static NpgsqlParameter<T[]> Array<T>(IReadOnlyList<AuditEntry> entries, Func<AuditEntry, T> field, NpgsqlDbType type)
+    {
+        var values = new T[entries.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = field(entries[i]);
+        }
+        return new NpgsqlParameter<T[]> { TypedValue = values, NpgsqlDbType = NpgsqlDbType.Array | type };
+    }
+
     /// <summary>One row of <see cref="CopySql"/>: every field exactly as sealed (column order = field numbers).</summary>
     public static void Write(NpgsqlBinaryImporter copy, AuditEntry e)
     {

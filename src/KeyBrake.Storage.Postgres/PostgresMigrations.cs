@@ -98,5 +98,58 @@ internal static class PostgresMigrations
                 xml           text NOT NULL
             );
             """),
+        // The spend ledger's batch in one round trip (PostgresSpendLedger): the rows locked in key order, each operation
+        // decided in arrival order against the figures the one before it left, each row written once.
+        (2, """
+            CREATE FUNCTION keybrake_spend_apply(p_keys text[], p_days date[], p_estimates bigint[], p_caps bigint[], p_counted bigint[])
+            RETURNS TABLE (ord bigint, granted boolean, spent bigint, reserved bigint)
+            LANGUAGE plpgsql AS $fn$
+            DECLARE
+                op record;
+                cur_key text := NULL;
+                cur_day date := NULL;
+                cur_found boolean := false;
+                cur_spent bigint;
+                cur_reserved bigint;
+                dirty boolean := false;
+            BEGIN
+                FOR op IN SELECT o.k, o.d, o.e, o.c, o.s, o.i
+                          FROM unnest(p_keys, p_days, p_estimates, p_caps, p_counted) WITH ORDINALITY AS o (k, d, e, c, s, i)
+                          ORDER BY o.k, o.d, o.i LOOP
+                    IF cur_key IS DISTINCT FROM op.k OR cur_day IS DISTINCT FROM op.d THEN
+                        IF dirty THEN
+                            UPDATE spend_days SET spent_micros = cur_spent, reserved_micros = cur_reserved WHERE key_id = cur_key AND day = cur_day;
+                        END IF;
+                        cur_key := op.k;
+                        cur_day := op.d;
+                        dirty := false;
+                        SELECT s.spent_micros, s.reserved_micros INTO cur_spent, cur_reserved
+                        FROM spend_days AS s WHERE s.key_id = op.k AND s.day = op.d FOR UPDATE;
+                        cur_found := FOUND;
+                    END IF;
+                    ord := op.i;
+                    IF NOT cur_found THEN
+                        -- The key's day has no row yet: nothing decided (granted NULL), the caller opens the day.
+                        granted := NULL; spent := NULL; reserved := NULL;
+                    ELSIF op.c IS NOT NULL AND cur_spent + cur_reserved + op.e > op.c THEN
+                        granted := false; spent := cur_spent; reserved := cur_reserved;
+                    ELSE
+                        IF op.c IS NOT NULL THEN
+                            cur_reserved := cur_reserved + op.e;
+                        ELSE
+                            cur_reserved := cur_reserved - op.e;
+                            cur_spent := cur_spent + op.s;
+                        END IF;
+                        dirty := true;
+                        granted := true; spent := cur_spent; reserved := cur_reserved;
+                    END IF;
+                    RETURN NEXT;
+                END LOOP;
+                IF dirty THEN
+                    UPDATE spend_days SET spent_micros = cur_spent, reserved_micros = cur_reserved WHERE key_id = cur_key AND day = cur_day;
+                END IF;
+            END
+            $fn$;
+            """),
     ];
 }

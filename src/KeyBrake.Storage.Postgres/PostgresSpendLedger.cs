@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using KeyBrake.Spend;
 using Npgsql;
 using NpgsqlTypes;
@@ -6,9 +7,15 @@ namespace KeyBrake.Storage.Postgres;
 
 /// <summary>
 /// Today's spend per key (UTC day) in the shared table <c>spend_days</c>, so caps hold exactly whichever replica serves
-/// each call (SPEC §9: "concurrent calls spread over replicas never overshoot a cap"). A reservation is one conditional
-/// UPDATE: the row lock orders racing reservations from every replica, and each re-checks the cap against the row as
-/// the one before it left it. One round trip per reservation, settlement or release.
+/// each call (SPEC §9: "concurrent calls spread over replicas never overshoot a cap").
+/// <para>
+/// Reservations and settlements are grouped: one loop per replica takes every operation waiting and applies them in one
+/// statement, one transaction, on its own connection (<c>keybrake_spend_apply</c>, migration 2): the batch's rows are
+/// locked (<c>FOR UPDATE</c>, in key order, so two replicas' batches never deadlock), each operation is decided in
+/// arrival order against the figures the one before it left, and each row is written once. One round trip per batch,
+/// however many calls it holds (it was one conditional UPDATE per reservation and per settlement: measured in the
+/// README). The row locks order one replica's batch against every other replica's, so the cap holds across replicas.
+/// </para>
 /// <para>
 /// A day's row is made by the first reservation of the key that day (on any replica). Its spent amount starts at what
 /// the audit log records for the day (<see cref="ISpendHistory"/>), so a deployment copied from SQLite mid-day stays
@@ -20,130 +27,213 @@ namespace KeyBrake.Storage.Postgres;
 /// </para>
 /// <para>
 /// Guardrails (SPEC §10, the next issue) go on this same path: the per-call ceiling is a check before any SQL; a
-/// rate-limit window and a single-use approval are further conditional statements (<c>UPDATE … WHERE used_at IS NULL
-/// RETURNING</c>, <c>UPDATE … WHERE count &lt; @rpm RETURNING</c>) in the batch of <see cref="ReserveAsync"/>, run in
-/// one explicit transaction so that a refusal by any of them rolls back the others.
+/// rate-limit window and a single-use approval are further rows locked and decided in the same batch transaction.
 /// </para>
-/// Database errors propagate (<see cref="System.Data.Common.DbException"/>): the host answers 503, nothing is forwarded.
+/// Database errors propagate to every operation of the batch (<see cref="System.Data.Common.DbException"/>): a
+/// reservation's call is answered 503 and nothing is forwarded; a settlement that fails keeps its reservation.
 /// </summary>
-internal sealed class PostgresSpendLedger(PostgresDatabase database, ISpendHistory history, TimeProvider time) : ISpendLedger
+internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
 {
-    private const string Reserve =
-        "UPDATE spend_days SET reserved_micros = reserved_micros + $3 WHERE key_id = $1 AND day = $2 AND spent_micros + reserved_micros + $3 <= $4 RETURNING spent_micros, reserved_micros";
+    private const int MaxBatch = 256;
 
-    /// <summary>After a refused reservation, in the same round trip but its own snapshot: the figures as they stand.</summary>
+    /// <summary>The whole batch, decided and written by the database in one statement (migration 2).</summary>
+    private const string Apply = "SELECT ord, granted, spent, reserved FROM keybrake_spend_apply($1, $2, $3, $4, $5)";
+
     private const string Figures = "SELECT spent_micros, reserved_micros FROM spend_days WHERE key_id = $1 AND day = $2";
 
     private const string Open = "INSERT INTO spend_days (key_id, day, spent_micros, reserved_micros) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING";
 
-    private const string Settle =
-        "UPDATE spend_days SET reserved_micros = reserved_micros - $3, spent_micros = spent_micros + $4 WHERE key_id = $1 AND day = $2";
+    private readonly PostgresDatabase _database;
+    private readonly ISpendHistory _history;
+    private readonly TimeProvider _time;
+    private readonly Channel<Operation> _operations = Channel.CreateUnbounded<Operation>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _loop;
+    private NpgsqlConnection? _connection;
+
+    public PostgresSpendLedger(PostgresDatabase database, ISpendHistory history, TimeProvider time)
+    {
+        (_database, _history, _time) = (database, history, time);
+        _loop = Task.Run(RunAsync);
+    }
 
     public async ValueTask<LedgerReservation> ReserveAsync(string keyId, long capMicros, MicroUsd estimate, CancellationToken cancellationToken)
     {
         var day = Today();
-        var (granted, figures) = await OnDayAsync(keyId, day, (estimate.Value, capMicros), cancellationToken);
+        var (granted, figures) = await Enqueue(new Operation(keyId, day, estimate.Value, capMicros, Counted: 0));
         return new LedgerReservation(keyId, day, estimate, granted, figures);
     }
 
     /// <summary>On the reservation's own day, also after midnight: it counted against that day.</summary>
     public async ValueTask SettleAsync(LedgerReservation reservation, MicroUsd counted, CancellationToken cancellationToken)
     {
-        if (!reservation.Granted)
+        if (reservation.Granted)
         {
-            return;
+            await Enqueue(new Operation(reservation.KeyId, reservation.Day, reservation.Estimate.Value, Cap: null, counted.Value));
         }
-        await using var connection = await database.LedgerSource.OpenConnectionAsync(cancellationToken);
-        await using var settle = new NpgsqlCommand(Settle, connection);
-        Add(settle.Parameters, reservation.KeyId, reservation.Day, reservation.Estimate.Value, counted.Value);
-        await settle.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public ValueTask ReleaseAsync(LedgerReservation reservation, CancellationToken cancellationToken) =>
         SettleAsync(reservation, default, cancellationToken);
 
-    public async ValueTask<LedgerFigures> TodayAsync(string keyId, CancellationToken cancellationToken) =>
-        (await OnDayAsync(keyId, Today(), reservation: null, cancellationToken)).Figures;
+    /// <summary>A read of the day's row (opened from the chain when missing), outside the batches: it changes nothing.</summary>
+    public async ValueTask<LedgerFigures> TodayAsync(string keyId, CancellationToken cancellationToken)
+    {
+        var day = Today();
+        while (true)
+        {
+            await using (var connection = await _database.LedgerSource.OpenConnectionAsync(cancellationToken))
+            await using (var read = new NpgsqlCommand(Figures, connection))
+            {
+                Add(read.Parameters, keyId, day);
+                await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+                if (await reader.ReadAsync(cancellationToken))
+                {
+                    return new LedgerFigures(reader.GetInt64(0), reader.GetInt64(1));
+                }
+            }
+            await OpenDayAsync(keyId, day, cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _operations.Writer.TryComplete();
+        await _loop;
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+        }
+    }
+
+    private Task<(bool Granted, LedgerFigures Figures)> Enqueue(Operation operation) =>
+        _operations.Writer.TryWrite(operation) ? operation.Done.Task : throw new ObjectDisposedException(nameof(PostgresSpendLedger));
+
+    private async Task RunAsync()
+    {
+        var batch = new List<Operation>(MaxBatch);
+        while (await _operations.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _operations.Reader.TryRead(out var operation))
+            {
+                batch.Add(operation);
+            }
+            try
+            {
+                await ApplyAsync(batch);
+            }
+            catch (Exception e)
+            {
+                // The connection may be in any state: the next batch starts on a fresh one.
+                await DropConnectionAsync();
+                foreach (var operation in batch)
+                {
+                    operation.Done.TrySetException(e);
+                }
+            }
+        }
+    }
 
     /// <summary>
-    /// One round trip: the reservation if any (granted: its figures), then the day's figures (refused: as they stand,
-    /// read after the UPDATE). A day without its row yet is opened from the chain and the batch runs again.
+    /// One round trip, one transaction (keybrake_spend_apply, migration 2), then every caller is answered. Reservations
+    /// whose key's day has no row yet wait while the day is opened from the chain, then go again.
     /// </summary>
-    private async Task<(bool Granted, LedgerFigures Figures)> OnDayAsync(string keyId, DateOnly day, (long Estimate, long Cap)? reservation, CancellationToken cancellationToken)
+    private async Task ApplyAsync(List<Operation> batch)
     {
-        long? opening = null;
-        while (true)
+        var connection = await ConnectionAsync();
+        var pending = batch;
+        while (pending.Count > 0)
         {
-            if (await TryOnDayAsync(keyId, day, reservation, opening, cancellationToken) is { } done)
+            var unopened = new List<Operation>();
+            await using (var apply = new NpgsqlCommand(Apply, connection))
             {
-                return done;
-            }
-            // No row yet for this key and day: the first call of the day opens it. Read with the batch's connection back
-            // in the pool: a caller holding one while it waits for another would starve the pool under a burst.
-            opening = await history.SpentOnAsync(keyId, day, cancellationToken);
-        }
-    }
-
-    /// <summary>One round trip on one pooled connection; null when the day's row does not exist yet.</summary>
-    private async Task<(bool Granted, LedgerFigures Figures)?> TryOnDayAsync(string keyId, DateOnly day, (long Estimate, long Cap)? reservation,
-        long? opening, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            await using var connection = await database.LedgerSource.OpenConnectionAsync(cancellationToken);
-            await using var batch = new NpgsqlBatch(connection);
-            if (opening is { } spent)
-            {
-                batch.BatchCommands.Add(Command(Open, keyId, day, spent)); // no result set: the reader skips it
-            }
-            if (reservation is var (estimate, cap))
-            {
-                batch.BatchCommands.Add(Command(Reserve, keyId, day, estimate, cap));
-            }
-            batch.BatchCommands.Add(Command(Figures, keyId, day));
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-            if (reservation is not null)
-            {
-                if (await ReadFiguresAsync(reader, cancellationToken) is { } granted)
+                var p = apply.Parameters;
+                p.Add(new NpgsqlParameter<string[]> { TypedValue = pending.Select(o => o.KeyId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+                p.Add(new NpgsqlParameter<DateOnly[]> { TypedValue = pending.Select(o => o.Day).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Date });
+                p.Add(new NpgsqlParameter<long[]> { TypedValue = pending.Select(o => o.Estimate).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+                p.Add(new NpgsqlParameter<long?[]> { TypedValue = pending.Select(o => o.Cap).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+                p.Add(new NpgsqlParameter<long[]> { TypedValue = pending.Select(o => o.Counted).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+                var results = new (bool Granted, LedgerFigures Figures)?[pending.Count];
+                await using (var reader = await apply.ExecuteReaderAsync())
                 {
-                    return (true, granted);
+                    while (await reader.ReadAsync())
+                    {
+                        var i = (int)reader.GetInt64(0) - 1;
+                        results[i] = reader.IsDBNull(1) ? null : (reader.GetBoolean(1), new LedgerFigures(reader.GetInt64(2), reader.GetInt64(3)));
+                    }
                 }
-                await reader.NextResultAsync(cancellationToken);
+                for (var i = 0; i < pending.Count; i++)
+                {
+                    if (results[i] is { } result)
+                    {
+                        pending[i].Done.TrySetResult(result);
+                    }
+                    else if (pending[i].Cap is null)
+                    {
+                        pending[i].Done.TrySetResult(default); // a settlement without its day's row: nothing of it is reserved here
+                    }
+                    else
+                    {
+                        unopened.Add(pending[i]);
+                    }
+                }
             }
-            if (await ReadFiguresAsync(reader, cancellationToken) is not { } figures)
+            foreach (var (keyId, day) in unopened.Select(o => (o.KeyId, o.Day)).Distinct())
             {
-                return null;
+                await OpenDayAsync(keyId, day, CancellationToken.None);
             }
-            if (reservation is var (e, c) && figures.SpentMicros + figures.ReservedMicros + e <= c)
-            {
-                // The UPDATE did not see the row (another replica opened the day after its snapshot), or a settlement
-                // made room since: not a refusal, the figures say so. Try again.
-                opening = null;
-                continue;
-            }
-            return (false, figures);
+            pending = unopened;
         }
     }
 
-    private static async Task<LedgerFigures?> ReadFiguresAsync(NpgsqlDataReader reader, CancellationToken cancellationToken) =>
-        await reader.ReadAsync(cancellationToken) ? new LedgerFigures(reader.GetInt64(0), reader.GetInt64(1)) : null;
-
-    private static NpgsqlBatchCommand Command(string sql, string keyId, DateOnly day, params long[] amounts)
+    /// <summary>The first reservation of a key's day: its row, opened from what the chain records for the day.</summary>
+    private async Task OpenDayAsync(string keyId, DateOnly day, CancellationToken cancellationToken)
     {
-        var command = new NpgsqlBatchCommand(sql);
-        Add(command.Parameters, keyId, day, amounts);
-        return command;
+        var spent = await _history.SpentOnAsync(keyId, day, cancellationToken);
+        await using var connection = await _database.LedgerSource.OpenConnectionAsync(cancellationToken);
+        await using var open = new NpgsqlCommand(Open, connection);
+        Add(open.Parameters, keyId, day);
+        open.Parameters.Add(new NpgsqlParameter<long> { TypedValue = spent, NpgsqlDbType = NpgsqlDbType.Bigint });
+        await open.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static void Add(NpgsqlParameterCollection parameters, string keyId, DateOnly day, params long[] amounts)
+    private async ValueTask<NpgsqlConnection> ConnectionAsync()
+    {
+        if (_connection is { State: System.Data.ConnectionState.Open })
+        {
+            return _connection;
+        }
+        await DropConnectionAsync();
+        return _connection = await _database.LedgerSource.OpenConnectionAsync();
+    }
+
+    private async ValueTask DropConnectionAsync()
+    {
+        if (_connection is { } connection)
+        {
+            _connection = null;
+            try
+            {
+                await connection.DisposeAsync();
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+            {
+                // Already broken: the pool discards it.
+            }
+        }
+    }
+
+    private static void Add(NpgsqlParameterCollection parameters, string keyId, DateOnly day)
     {
         parameters.Add(new NpgsqlParameter<string> { TypedValue = keyId, NpgsqlDbType = NpgsqlDbType.Text });
         parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = day, NpgsqlDbType = NpgsqlDbType.Date });
-        foreach (var amount in amounts)
-        {
-            parameters.Add(new NpgsqlParameter<long> { TypedValue = amount, NpgsqlDbType = NpgsqlDbType.Bigint });
-        }
     }
 
-    private DateOnly Today() => DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+    private DateOnly Today() => DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime);
+
+    /// <summary>A reservation (<see cref="Cap"/> set) or a settlement (<see cref="Counted"/> turns <see cref="Estimate"/> into spend).</summary>
+    private sealed record Operation(string KeyId, DateOnly Day, long Estimate, long? Cap, long Counted)
+    {
+        public TaskCompletionSource<(bool Granted, LedgerFigures Figures)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 }
