@@ -216,9 +216,10 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
             {
                 await connection.DisposeAsync();
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+            catch (Exception)
             {
-                // Already broken: the pool discards it.
+                // Already broken (the pool discards it): whatever it throws, the loop must go on, or no call is ever
+                // reserved again.
             }
         }
     }

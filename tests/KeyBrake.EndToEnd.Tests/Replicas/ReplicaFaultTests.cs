@@ -22,7 +22,7 @@ public sealed class ReplicaFaultTests
     {
         await using var vendor = await FakeVendor.StartAsync();
         await using var replicas = await ReplicaSet.StartAsync(vendor, 3, ReplicaSpendTests.Quiet);
-        var (_, token) = await replicas[0].CreateKeyAsync("replica-crash", "stripe", ["POST /v1/payment_intents"], cap: 100_000);
+        var (_, token) = await replicas[0].CreateKeyAsync("replica-crash", "stripe", ["POST /v1/payment_intents"], cap: MaxCap);
         await using var load = Load.Start(replicas.Replicas, token, workersPerReplica: 4);
 
         await WaitUntilAsync(() => vendor.Received.Count >= 300, TimeSpan.FromSeconds(60), "300 calls reached the vendor");
@@ -37,13 +37,19 @@ public sealed class ReplicaFaultTests
         await AssertEveryForwardedCallRecordedAsync(replicas[0], vendor);
     }
 
+    /// <summary>
+    /// The largest cap (SPEC §2): every call moves one cent more than the one before (see <see cref="Load"/>), so N calls
+    /// move about N²/200 USD, and a smaller cap ran out within a test once the PostgreSQL ledger got faster.
+    /// </summary>
+    private const int MaxCap = 1_000_000_000;
+
     [Fact]
     public async Task DatabaseStoppedUnderLoad_RepliesAre503_NothingIsForwardedUnrecorded_AndTheReplicasRecoverWithoutARestart()
     {
         await using var cluster = await PostgresCluster.StartAsync(); // our own server: the shared one stays up for the other tests
         await using var vendor = await FakeVendor.StartAsync();
         await using var replicas = await ReplicaSet.StartAsync(vendor, 2, ReplicaSpendTests.Quiet, cluster.ConnectionString);
-        var (_, token) = await replicas[0].CreateKeyAsync("replica-outage", "stripe", ["POST /v1/payment_intents"], cap: 100_000);
+        var (_, token) = await replicas[0].CreateKeyAsync("replica-outage", "stripe", ["POST /v1/payment_intents"], cap: MaxCap);
         await using var load = Load.Start(replicas.Replicas, token, workersPerReplica: 3);
         await WaitUntilAsync(() => vendor.Received.Count >= 100, TimeSpan.FromSeconds(60), "100 calls reached the vendor");
 
@@ -55,7 +61,9 @@ public sealed class ReplicaFaultTests
         await cluster.UpAsync();
         var upAt = load.Mark();
         await WaitUntilAsync(() => replicas.Replicas.All(r => load.Since(upAt).Any(o => o.Port == r.ProxyPort && o.Status == HttpStatusCode.OK)),
-            TimeSpan.FromSeconds(30), "both replicas served a call after the database came back");
+            TimeSpan.FromSeconds(30), "both replicas served a call after the database came back",
+            () => string.Join("\n", replicas.Replicas.Select(r =>
+                $"replica :{r.ProxyPort}, last answers {string.Join(" ", load.Since(upAt).Where(o => o.Port == r.ProxyPort).TakeLast(5).Select(o => $"{(int)o.Status}/{o.Code}"))}:\n{r.Output[^Math.Min(r.Output.Length, 4000)..]}")));
         await load.StopAsync();
 
         Assert.All(ready, r => Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode));
@@ -84,12 +92,12 @@ public sealed class ReplicaFaultTests
         Assert.True(unrecorded.Count == 0, $"forwarded without a proxy.request entry: {string.Join(", ", unrecorded.Take(20))}");
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what, Func<string>? diagnosis = null)
     {
         var clock = Stopwatch.StartNew();
         while (!condition())
         {
-            Assert.True(clock.Elapsed < timeout, $"not within {timeout}: {what}");
+            Assert.True(clock.Elapsed < timeout, $"not within {timeout}: {what}{(diagnosis is null ? "" : "\n" + diagnosis())}");
             await Task.Delay(20);
         }
     }
