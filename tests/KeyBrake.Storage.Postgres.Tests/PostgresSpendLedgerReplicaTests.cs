@@ -73,6 +73,43 @@ public sealed class PostgresSpendLedgerReplicaTests : PostgresReplicas
     }
 
     [Fact]
+    public async Task Batches_HoldingTwoKeysInOppositeOrdersOnTwoReplicas_NeverDeadlock_AndBothCapsHoldExactly()
+    {
+        // Each replica's batches lock the rows of every key they touch. Replica 0 is asked for key A before key B, replica 1
+        // for B before A, 300 times each at once: locked in arrival order, two batches would wait for each other (the
+        // server then aborts one, and its calls would fail); locked in key order, they cannot.
+        var ledgers = (await StartReplicasAsync(2, _clock, SpendHistoryOfTheChain.UntilTheAuditReaderIsRegistered))
+            .Select(r => r.GetRequiredService<ISpendLedger>()).ToArray();
+        foreach (var key in new[] { "key_order_a", "key_order_b" })
+        {
+            await ledgers[0].TodayAsync(key, CancellationToken.None); // both days open: every batch below locks rows
+        }
+        using var start = new ManualResetEventSlim();
+        var calls = Enumerable.Range(0, 600).Select(i => Task.Run(async () =>
+        {
+            start.Wait();
+            var replica = i % 2;
+            var key = (i / 2 % 2 == 0) == (replica == 0) ? "key_order_a" : "key_order_b";
+            var reservation = await ledgers[replica].ReserveAsync(key, Cap, FiveUsd, CancellationToken.None);
+            if (reservation.Granted && i % 3 == 0)
+            {
+                await ledgers[1 - replica].ReleaseAsync(reservation, CancellationToken.None);
+                return (key, Granted: false);
+            }
+            return (key, reservation.Granted);
+        })).ToList();
+        start.Set();
+        var results = await Task.WhenAll(calls); // a deadlock surfaces here as a PostgresException (40P01)
+
+        foreach (var key in new[] { "key_order_a", "key_order_b" })
+        {
+            var held = results.Count(r => r.key == key && r.Granted);
+            Assert.InRange(held, 1, 20);
+            Assert.Equal(new LedgerFigures(0, held * FiveUsd.Value), await ledgers[1].TodayAsync(key, CancellationToken.None));
+        }
+    }
+
+    [Fact]
     public async Task FirstReservationOfTheDay_OpensFromTheChain_ThenNeverReadsItAgain()
     {
         // A deployment copied from SQLite mid-day: the chain says $97 is spent today.
