@@ -1,3 +1,4 @@
+using Npgsql;
 using KeyBrake.Spend;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -73,39 +74,52 @@ public sealed class PostgresSpendLedgerReplicaTests : PostgresReplicas
     }
 
     [Fact]
-    public async Task Batches_HoldingTwoKeysInOppositeOrdersOnTwoReplicas_NeverDeadlock_AndBothCapsHoldExactly()
+    public async Task Batches_AskingForTwoKeysInOppositeOrdersOnTwoReplicas_LockThemInOneOrder_AndNeverDeadlock()
     {
-        // Each replica's batches lock the rows of every key they touch. Replica 0 is asked for key A before key B, replica 1
-        // for B before A, 300 times each at once: locked in arrival order, two batches would wait for each other (the
-        // server then aborts one, and its calls would fail); locked in key order, they cannot.
+        // Replica 0's batch asks for key A, then B; replica 1's for B, then A. A third session holds A's row until both
+        // wait. Locked in arrival order, replica 0 would get A and wait for B while replica 1 holds B and waits for A: the
+        // server aborts one (40P01) and its calls fail. Locked in key order, replica 1 waits for A before touching B.
         var ledgers = (await StartReplicasAsync(2, _clock, SpendHistoryOfTheChain.UntilTheAuditReaderIsRegistered))
             .Select(r => r.GetRequiredService<ISpendLedger>()).ToArray();
-        foreach (var key in new[] { "key_order_a", "key_order_b" })
+        const string a = "key_order_a", b = "key_order_b";
+        foreach (var key in new[] { a, b })
         {
-            await ledgers[0].TodayAsync(key, CancellationToken.None); // both days open: every batch below locks rows
+            await ledgers[0].TodayAsync(key, CancellationToken.None); // both days open: the batches below lock rows
         }
-        using var start = new ManualResetEventSlim();
-        var calls = Enumerable.Range(0, 600).Select(i => Task.Run(async () =>
+        await using var holder = new NpgsqlConnection(ConnectionString);
+        await holder.OpenAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await using (var lockA = new NpgsqlCommand($"SELECT 1 FROM spend_days WHERE key_id = '{a}' FOR UPDATE", holder, hold))
         {
-            start.Wait();
-            var replica = i % 2;
-            var key = (i / 2 % 2 == 0) == (replica == 0) ? "key_order_a" : "key_order_b";
-            var reservation = await ledgers[replica].ReserveAsync(key, Cap, FiveUsd, CancellationToken.None);
-            if (reservation.Granted && i % 3 == 0)
-            {
-                await ledgers[1 - replica].ReleaseAsync(reservation, CancellationToken.None);
-                return (key, Granted: false);
-            }
-            return (key, reservation.Granted);
-        })).ToList();
-        start.Set();
-        var results = await Task.WhenAll(calls); // a deadlock surfaces here as a PostgresException (40P01)
+            await lockA.ExecuteNonQueryAsync();
+        }
 
-        foreach (var key in new[] { "key_order_a", "key_order_b" })
+        var first = new[] { ledgers[0].ReserveAsync(a, Cap, FiveUsd, CancellationToken.None).AsTask(), ledgers[0].ReserveAsync(b, Cap, FiveUsd, CancellationToken.None).AsTask() };
+        await WaitForLockWaitersAsync(1);
+        var second = new[] { ledgers[1].ReserveAsync(b, Cap, FiveUsd, CancellationToken.None).AsTask(), ledgers[1].ReserveAsync(a, Cap, FiveUsd, CancellationToken.None).AsTask() };
+        await WaitForLockWaitersAsync(2);
+        await hold.CommitAsync();
+        var results = await Task.WhenAll(first.Concat(second)); // a deadlock surfaces here as a PostgresException (40P01)
+
+        Assert.All(results, r => Assert.True(r.Granted));
+        foreach (var key in new[] { a, b })
         {
-            var held = results.Count(r => r.key == key && r.Granted);
-            Assert.InRange(held, 1, 20);
-            Assert.Equal(new LedgerFigures(0, held * FiveUsd.Value), await ledgers[1].TodayAsync(key, CancellationToken.None));
+            Assert.Equal(new LedgerFigures(0, 2 * FiveUsd.Value), await ledgers[1].TodayAsync(key, CancellationToken.None));
+        }
+    }
+
+    /// <summary>Until <paramref name="count"/> sessions of this database wait for a row lock.</summary>
+    private async Task WaitForLockWaitersAsync(int count)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var waiting = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", connection);
+        var until = TimeProvider.System.GetUtcNow().AddSeconds(10);
+        while ((long)(await waiting.ExecuteScalarAsync())! < count)
+        {
+            Assert.True(TimeProvider.System.GetUtcNow() < until, $"{count} sessions did not wait for a row lock within 10 s");
+            await Task.Delay(10);
         }
     }
 
