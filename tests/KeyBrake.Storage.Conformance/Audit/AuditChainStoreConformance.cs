@@ -103,6 +103,38 @@ public abstract class AuditChainStoreConformance : AuditConformance
         }
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(700)] // past any engine's small-batch path (PostgreSQL: above 256 entries a batch goes by binary COPY)
+    public async Task Insert_EveryFieldSetOrNull_ReadsBackExactlyAsSealed_InSmallAndLargeBatches(int count)
+    {
+        var store = Store.GetRequiredService<IAuditChainStore>();
+        store.Open();
+        using var batch = store.Begin();
+        var entries = Seal(batch.Head, [.. Enumerable.Range(0, count).Select(i => i % 2 == 0
+            ? Entry(AuditTypes.ProxyResponse, "key_fields", ts: $"2026-06-03T10:00:{i % 60:00}.{i % 1000:000}Z") with
+            {
+                Label = "run-7/step 'ü' \\ \"quoted\"",
+                RunSeq = i + 1,
+                Vendor = "stripe",
+                Method = "POST",
+                Path = "/v1/payment_intents",
+                CostUsdMicros = 1_000_000_000_000_000L + i,
+                Decision = "allow",
+                Outcome = "executed",
+                HttpStatus = 200 + i % 300,
+                VendorRequestId = "req_vendor_" + i,
+                Reason = "reason\nwith a newline",
+                PolicyHash = "sha256:" + new string('a', 64),
+                Details = "{\"amount_minor\":" + i + ",\"nested\":{\"k\":[1,2,3]}}",
+            }
+            : Entry(AuditTypes.PrincipalCreated, null))]);
+        batch.Insert(entries);
+        batch.Commit();
+
+        Assert.Equal(entries, await ReadAllAsync(ReaderOf(Store)));
+    }
+
     [Fact]
     public async Task Head_ReflectsTheLastCommit_InTheNextBatch_InTheReader_AndAfterAReopen()
     {
