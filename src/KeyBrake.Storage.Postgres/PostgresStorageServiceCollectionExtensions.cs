@@ -12,7 +12,7 @@ public static class PostgresStorageServiceCollectionExtensions
     /// <summary>
     /// Every port of the store on one PostgreSQL database shared by any number of replicas (SPEC §9):
     /// <see cref="IStoreEngine"/>, <see cref="IKeyStore"/>, <see cref="IPrincipalStore"/>, <see cref="IAuditChainStore"/>,
-    /// <see cref="IAuditReader"/>, <see cref="IAuditCommitSignal"/>, <see cref="IKeyChangeFeed"/> (LISTEN/NOTIFY), <see cref="ISpendLedger"/> (one conditional UPDATE per reservation),
+    /// <see cref="IAuditReader"/>, <see cref="IAuditCommitSignal"/>, <see cref="IKeyChangeFeed"/> (LISTEN/NOTIFY), <see cref="ISpendLedger"/> (reservations and settlements in batches, one statement each),
     /// <see cref="IKeyRingStore"/> (the dashboard's shared key ring).
     /// </summary>
     public static IServiceCollection AddKeyBrakePostgresStorage(this IServiceCollection services, Func<IServiceProvider, PostgresStoreOptions> options)

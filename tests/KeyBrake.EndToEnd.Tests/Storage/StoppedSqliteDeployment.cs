@@ -24,6 +24,19 @@ public sealed class StoppedSqliteDeployment : IAsyncLifetime
 
     public string RevokedToken { get; private set; } = "";
 
+    /// <summary>What the kept key had spent today when the deployment stopped (<see cref="SpentTodayAsync"/>), more than 0.</summary>
+    public decimal KeptSpentToday { get; private set; }
+
+    /// <summary>
+    /// A key's <c>spent_today_usd</c> plus its <c>reserved_usd</c> as an admin client of any deployment reports them: a
+    /// call's settlement may land a moment after its answer, the sum is the same either side of it.
+    /// </summary>
+    public static async Task<decimal> SpentTodayAsync(HttpClient admin, string keyId)
+    {
+        var key = System.Text.Json.Nodes.JsonNode.Parse(await admin.GetStringAsync($"/v1/keys/{keyId}"))!;
+        return key["spent_today_usd"]!.GetValue<decimal>() + key["reserved_usd"]!.GetValue<decimal>();
+    }
+
     public async Task InitializeAsync()
     {
         _root = Directory.CreateTempSubdirectory("keybrake-copy-").FullName;
@@ -45,6 +58,7 @@ public sealed class StoppedSqliteDeployment : IAsyncLifetime
         {
             Assert.Equal(System.Net.HttpStatusCode.Forbidden, denied.StatusCode);
         }
+        KeptSpentToday = await SpentTodayAsync(child.Admin, KeptKeyId);
         (await child.Admin.DeleteAsync($"/v1/keys/{revoked}")).EnsureSuccessStatusCode();
         await child.SignalAsync("TERM");
         Assert.Equal(0, await child.WaitForExitAsync(TimeSpan.FromSeconds(30)));

@@ -68,7 +68,8 @@ public sealed class StorageCopyTests(StoppedSqliteDeployment deployment) : IClas
 
     /// <summary>
     /// The round trip (ISSUE-16): KeyBrake started on the copied database, with the SQLite deployment's signing key as
-    /// the shared secret, serves the copied key, refuses the revoked one, and its chain verifies.
+    /// the shared secret, serves the copied key with today's spend carried over, refuses the revoked one, and its chain
+    /// verifies.
     /// </summary>
     [Fact]
     public async Task Copy_ThenKeyBrakeOnPostgres_CopiedKeyWorks_RevokedKeyRefused_ChainVerifies()
@@ -80,6 +81,7 @@ public sealed class StorageCopyTests(StoppedSqliteDeployment deployment) : IClas
         var environment = Environment(target);
         environment["KeyBrake__Secrets__Local__audit-signing-key"] = await File.ReadAllTextAsync(Path.Combine(deployment.DataDirectory, "audit-signing-key.pem"));
         await using var replica = await KeyBrakeProcess.StartAsync(vendor, environment);
+        var spentBefore = await StoppedSqliteDeployment.SpentTodayAsync(replica.Admin, deployment.KeptKeyId);
 
         using var kept = await replica.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", deployment.KeptToken,
             new StringContent("amount=7&currency=usd", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded")));
@@ -89,6 +91,10 @@ public sealed class StorageCopyTests(StoppedSqliteDeployment deployment) : IClas
 
         Assert.Equal(System.Net.HttpStatusCode.OK, kept.StatusCode);
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, revoked.StatusCode);
+        // Spend comes with the chain: the PostgreSQL ledger opens the key's day from it, so the cap counts on from there.
+        Assert.True(deployment.KeptSpentToday > 0);
+        Assert.Equal(deployment.KeptSpentToday, spentBefore);
+        Assert.Equal(deployment.KeptSpentToday + 0.07m, await StoppedSqliteDeployment.SpentTodayAsync(replica.Admin, deployment.KeptKeyId));
         Assert.Single(vendor.Received);
         var result = JsonNode.Parse(await verify.Content.ReadAsStringAsync())!;
         Assert.True((bool)result["ok"]!, result.ToJsonString());
