@@ -11,7 +11,8 @@ public interface IAuditBatch : IDisposable
 
     /// <summary>
     /// Writes the sealed entries, in seq order, inside the transaction; waits while another writer holds the chain.
-    /// Nothing is visible to readers until <see cref="Commit"/>.
+    /// Nothing is visible to readers until <see cref="Commit"/>. May be called more than once per batch (each call's
+    /// entries continue the seqs of the one before).
     /// </summary>
     void Insert(IReadOnlyList<AuditEntry> entries);
 

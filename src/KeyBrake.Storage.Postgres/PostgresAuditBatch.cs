@@ -63,9 +63,9 @@ internal sealed class PostgresAuditBatch(PostgresAuditChainStore store, NpgsqlCo
         }
         else
         {
-            _unsent = entries;
+            _unsent = _unsent is null ? entries : [.. _unsent, .. entries]; // a batch may be inserted in parts
         }
-        _inserted = entries;
+        _inserted = _inserted.Count == 0 ? entries : [.. _inserted, .. entries];
         _lastSeq = entries[^1].Seq;
         return 0;
     });

@@ -38,7 +38,7 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
         {
             Pooling = false,
             ApplicationName = "keybrake-audit-writer",
-            MaxAutoPrepare = 8, // the lock + head, KeyState, the notification: the same few statements in every batch
+            MaxAutoPrepare = 16, // the lock + head, KeyState, the unnest insert, the notification, COMMIT: the same few statements in every batch, with room to spare
             // A commit is durable on the server before the writer reports it (and a proxied call is forwarded), whatever
             // the server's or the role's default: with synchronous_commit=off a server crash loses the last commits,
             // and calls forwarded on their strength would be unrecorded (ReplicaFaultTests caught this on a test server).

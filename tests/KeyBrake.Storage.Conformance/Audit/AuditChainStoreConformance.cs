@@ -135,6 +135,26 @@ public abstract class AuditChainStoreConformance : AuditConformance
         Assert.Equal(entries, await ReadAllAsync(ReaderOf(Store)));
     }
 
+    [Theory]
+    [InlineData(2, 3)]
+    [InlineData(2, 300)]
+    [InlineData(300, 2)]
+    public async Task Insert_CalledTwiceInOneBatch_KeepsBothParts(int first, int second)
+    {
+        var store = Store.GetRequiredService<IAuditChainStore>();
+        store.Open();
+        using var batch = store.Begin();
+        var entries = Seal(batch.Head, [.. Enumerable.Range(0, first + second).Select(i => Entry(AuditTypes.ProxyRequest, "key_" + i % 3) with { RunSeq = i / 3 + 1 })]);
+        batch.Insert(entries[..first]);
+        batch.Insert(entries[first..]);
+        batch.Commit();
+
+        Assert.Equal(entries, await ReadAllAsync(ReaderOf(Store)));
+        using var next = store.Begin();
+        Assert.Equal(new AuditHead(entries[^1].Seq, entries[^1].Hash), next.Head);
+        Assert.Equal((first + second - 1) / 3 + 1, next.KeyState("key_0").LastRunSeq); // both parts count in the key's state
+    }
+
     [Fact]
     public async Task Head_ReflectsTheLastCommit_InTheNextBatch_InTheReader_AndAfterAReopen()
     {
