@@ -36,6 +36,13 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
 {
     private const int MaxBatch = 256;
 
+    /// <summary>
+    /// How often a reservation goes again after opening its key's day. The row is inserted ON CONFLICT DO NOTHING and
+    /// never deleted, so one open is enough; a row that is still missing after this many (dropped by something outside
+    /// KeyBrake) fails the reservation, closed, instead of spinning the replica's ledger loop forever.
+    /// </summary>
+    private const int MaxDayOpens = 3;
+
     /// <summary>The whole batch, decided and written by the database in one statement (migration 2).</summary>
     private const string Apply = "SELECT ord, granted, spent, reserved FROM keybrake_spend_apply($1, $2, $3, $4, $5)";
 
@@ -79,8 +86,12 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
     public async ValueTask<LedgerFigures> TodayAsync(string keyId, CancellationToken cancellationToken)
     {
         var day = Today();
-        while (true)
+        for (var opens = 0; ; opens++)
         {
+            if (opens == MaxDayOpens)
+            {
+                throw DayNotOpened(keyId, day);
+            }
             await using (var connection = await _database.LedgerSource.OpenConnectionAsync(cancellationToken))
             await using (var read = new NpgsqlCommand(Figures, connection))
             {
@@ -142,7 +153,7 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
     {
         var connection = await ConnectionAsync();
         var pending = batch;
-        while (pending.Count > 0)
+        for (var opens = 0; pending.Count > 0; opens++)
         {
             var unopened = new List<Operation>();
             await using (var apply = new NpgsqlCommand(Apply, connection))
@@ -178,6 +189,14 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
                     }
                 }
             }
+            if (unopened.Count > 0 && opens == MaxDayOpens)
+            {
+                foreach (var operation in unopened)
+                {
+                    operation.Done.TrySetException(DayNotOpened(operation.KeyId, operation.Day));
+                }
+                return;
+            }
             foreach (var (keyId, day) in unopened.Select(o => (o.KeyId, o.Day)).Distinct())
             {
                 await OpenDayAsync(keyId, day, CancellationToken.None);
@@ -196,6 +215,9 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
         open.Parameters.Add(new NpgsqlParameter<long> { TypedValue = spent, NpgsqlDbType = NpgsqlDbType.Bigint });
         await open.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    private static InvalidOperationException DayNotOpened(string keyId, DateOnly day) =>
+        new($"The spend row of {keyId} for {day:yyyy-MM-dd} is still missing after opening it {MaxDayOpens} times: the reservation is refused.");
 
     private async ValueTask<NpgsqlConnection> ConnectionAsync()
     {

@@ -108,6 +108,32 @@ public sealed class PostgresSpendLedgerReplicaTests : PostgresReplicas
         }
     }
 
+    [Fact]
+    public async Task ADayRowThatCannotBeOpened_FailsItsReservationsClosed_AndTheLedgerGoesOn()
+    {
+        // Something outside KeyBrake swallows the key's new row (a trigger that skips it): the ledger opens the day,
+        // finds no row, opens it again … and must give up, not spin its one loop forever with every call behind it.
+        var ledger = (await StartReplicaAsync(_clock, SpendHistoryOfTheChain.UntilTheAuditReaderIsRegistered)).GetRequiredService<ISpendLedger>();
+        await using (var connection = new NpgsqlConnection(ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var trigger = new NpgsqlCommand("""
+                CREATE FUNCTION swallow_vanishing() RETURNS trigger LANGUAGE plpgsql AS
+                $$ BEGIN IF NEW.key_id = 'key_vanishing' THEN RETURN NULL; END IF; RETURN NEW; END $$;
+                CREATE TRIGGER swallow_vanishing BEFORE INSERT ON spend_days FOR EACH ROW EXECUTE FUNCTION swallow_vanishing();
+                """, connection);
+            await trigger.ExecuteNonQueryAsync();
+        }
+
+        var reserve = ledger.ReserveAsync("key_vanishing", Cap, FiveUsd, CancellationToken.None).AsTask();
+        var read = ledger.TodayAsync("key_vanishing", CancellationToken.None).AsTask();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => reserve.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => read.WaitAsync(TimeSpan.FromSeconds(10)));
+        var next = await ledger.ReserveAsync("key_ordinary", Cap, FiveUsd, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(next.Granted);
+    }
+
     /// <summary>Until <paramref name="count"/> sessions of this database wait for a row lock.</summary>
     private async Task WaitForLockWaitersAsync(int count)
     {
