@@ -43,6 +43,9 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
     /// </summary>
     private const int MaxDayOpens = 3;
 
+    /// <summary>How many days a batch opens at once, each on a connection of its own (the ledger pool's default is 100).</summary>
+    private const int DayOpensAtOnce = 8;
+
     /// <summary>The whole batch, decided and written by the database in one statement (migration 2).</summary>
     private const string Apply = "SELECT ord, granted, spent, reserved FROM keybrake_spend_apply($1, $2, $3, $4, $5)";
 
@@ -197,12 +200,46 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
                 }
                 return;
             }
-            foreach (var (keyId, day) in unopened.Select(o => (o.KeyId, o.Day)).Distinct())
-            {
-                await OpenDayAsync(keyId, day, CancellationToken.None);
-            }
-            pending = unopened;
+            pending = await OpenDaysAsync(unopened);
         }
+    }
+
+    /// <summary>
+    /// Opens the days of a batch's unopened reservations, several at once (at midnight every active key's first call
+    /// opens a day, each a read of the chain: one after the other they would hold up every call of the replica), and
+    /// returns the reservations to go again. A day that cannot be opened (the chain cannot be read) fails its own
+    /// reservations, not the batch's others.
+    /// </summary>
+    private async Task<List<Operation>> OpenDaysAsync(List<Operation> unopened)
+    {
+        var failed = new System.Collections.Concurrent.ConcurrentDictionary<(string KeyId, DateOnly Day), Exception>();
+        await Parallel.ForEachAsync(
+            unopened.Select(o => (o.KeyId, o.Day)).Distinct(),
+            new ParallelOptions { MaxDegreeOfParallelism = DayOpensAtOnce },
+            async (day, cancellationToken) =>
+            {
+                try
+                {
+                    await OpenDayAsync(day.KeyId, day.Day, cancellationToken);
+                }
+                catch (Exception e)
+                {
+                    failed[day] = e;
+                }
+            });
+        var again = new List<Operation>(unopened.Count);
+        foreach (var operation in unopened)
+        {
+            if (failed.TryGetValue((operation.KeyId, operation.Day), out var error))
+            {
+                operation.Done.TrySetException(error);
+            }
+            else
+            {
+                again.Add(operation);
+            }
+        }
+        return again;
     }
 
     /// <summary>The first reservation of a key's day: its row, opened from what the chain records for the day.</summary>

@@ -134,6 +134,61 @@ public sealed class PostgresSpendLedgerReplicaTests : PostgresReplicas
         Assert.True(next.Granted);
     }
 
+    [Fact]
+    public async Task ManyNewDaysInOneBatch_OpenSeveralAtOnce_AndAnUnreadableChainFailsOnlyItsOwnKey()
+    {
+        // Midnight: every active key's first call opens a day, each a read of the chain. They must not be opened one
+        // after the other with every call of the replica waiting, and one key whose read fails must not fail the rest.
+        var history = new SlowHistory("key_unreadable");
+        var ledger = (await StartReplicaAsync(_clock, services => services.AddSingleton<ISpendHistory>(history))).GetRequiredService<ISpendLedger>();
+        using var start = new ManualResetEventSlim();
+        var ordinary = Enumerable.Range(0, 40).Select(i => Task.Run(async () =>
+        {
+            start.Wait();
+            return await ledger.ReserveAsync($"key_midnight_{i}", Cap, FiveUsd, CancellationToken.None);
+        })).ToList();
+        var unreadable = Enumerable.Range(0, 5).Select(_ => Task.Run(async () =>
+        {
+            start.Wait();
+            return await ledger.ReserveAsync("key_unreadable", Cap, FiveUsd, CancellationToken.None);
+        })).ToList();
+        start.Set();
+
+        Assert.All(await Task.WhenAll(ordinary).WaitAsync(TimeSpan.FromSeconds(30)), r => Assert.True(r.Granted));
+        foreach (var call in unreadable)
+        {
+            await Assert.ThrowsAsync<TimeoutException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        Assert.True(history.MostAtOnce > 1, $"the days were opened one after the other (at most {history.MostAtOnce} at once)");
+    }
+
+    /// <summary>A chain read that takes 50 ms, and fails for one key (as a read that timed out would).</summary>
+    private sealed class SlowHistory(string unreadableKey) : ISpendHistory
+    {
+        private int _now;
+        private int _most;
+
+        public int MostAtOnce => Volatile.Read(ref _most);
+
+        public async ValueTask<long> SpentOnAsync(string keyId, DateOnly day, CancellationToken cancellationToken)
+        {
+            var now = Interlocked.Increment(ref _now);
+            for (var most = _most; now > most; most = _most)
+            {
+                Interlocked.CompareExchange(ref _most, now, most);
+            }
+            try
+            {
+                await Task.Delay(50, cancellationToken);
+                return keyId == unreadableKey ? throw new TimeoutException("the chain could not be read") : 0;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _now);
+            }
+        }
+    }
+
     /// <summary>Until <paramref name="count"/> sessions of this database wait for a row lock.</summary>
     private async Task WaitForLockWaitersAsync(int count)
     {
