@@ -39,7 +39,8 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
     /// <summary>
     /// How often a reservation goes again after opening its key's day. The row is inserted ON CONFLICT DO NOTHING and
     /// never deleted, so one open is enough; a row that is still missing after this many (dropped by something outside
-    /// KeyBrake) fails the reservation, closed, instead of spinning the replica's ledger loop forever.
+    /// KeyBrake) fails the reservation, closed (<see cref="SpendUnavailableException"/>), instead of spinning the
+    /// replica's ledger loop forever.
     /// </summary>
     private const int MaxDayOpens = 3;
 
@@ -245,7 +246,17 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
     /// <summary>The first reservation of a key's day: its row, opened from what the chain records for the day.</summary>
     private async Task OpenDayAsync(string keyId, DateOnly day, CancellationToken cancellationToken)
     {
-        var spent = await _history.SpentOnAsync(keyId, day, cancellationToken);
+        long spent;
+        try
+        {
+            spent = await _history.SpentOnAsync(keyId, day, cancellationToken);
+        }
+        catch (Exception e) when (e is not (System.Data.Common.DbException or OperationCanceledException))
+        {
+            // A store that cannot be reached stays a DbException (answered as such); any other failure of the read
+            // leaves a figure the ledger cannot stand by.
+            throw new SpendUnavailableException($"The spend of {keyId} for {day:yyyy-MM-dd} could not be read from the audit log: {e.Message}", e);
+        }
         await using var connection = await _database.LedgerSource.OpenConnectionAsync(cancellationToken);
         await using var open = new NpgsqlCommand(Open, connection);
         Add(open.Parameters, keyId, day);
@@ -253,7 +264,7 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
         await open.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static InvalidOperationException DayNotOpened(string keyId, DateOnly day) =>
+    private static SpendUnavailableException DayNotOpened(string keyId, DateOnly day) =>
         new($"The spend row of {keyId} for {day:yyyy-MM-dd} is still missing after opening it {MaxDayOpens} times: the reservation is refused.");
 
     private async ValueTask<NpgsqlConnection> ConnectionAsync()

@@ -12,7 +12,8 @@ namespace KeyBrake;
 /// page that says the same. The exception comes from admin changes that need their entry first (<c>key.created</c>)
 /// or must not go on while the writer fails (<c>key.updated</c>), and from those applied whose entry is still queued
 /// (<c>principal.*</c>). Revocations never throw it: they never wait on the audit log (SPEC §3). A store that cannot be
-/// reached (a <see cref="System.Data.Common.DbException"/> from a database server, SPEC §9) is answered the same way.
+/// reached (a <see cref="System.Data.Common.DbException"/> from a database server, SPEC §9) or a spend figure the ledger
+/// cannot stand by (<see cref="Spend.SpendUnavailableException"/>) is answered the same way.
 /// Proxy listeners pass straight through with no extra frame: a proxied call's step 8 refusal is answered by its own
 /// pipeline step (<see cref="ProxyAuditTrail"/>), which also releases the reservation.
 /// </summary>
@@ -29,7 +30,7 @@ internal sealed partial class AuditUnavailableHandling(RequestDelegate next, Lis
         {
             await next(context);
         }
-        catch (Exception e) when (e is AuditUnavailableException or System.Data.Common.DbException && !context.Response.HasStarted)
+        catch (Exception e) when (e is AuditUnavailableException or System.Data.Common.DbException or Spend.SpendUnavailableException && !context.Response.HasStarted)
         {
             Log.Refused(logger, RequestIds.Of(context), context.Request.Method, context.Request.Path.Value ?? "", e.Message);
             if (context.GetEndpoint()?.Metadata.GetMetadata<PageActionDescriptor>() is not null)

@@ -128,8 +128,8 @@ public sealed class PostgresSpendLedgerReplicaTests : PostgresReplicas
         var reserve = ledger.ReserveAsync("key_vanishing", Cap, FiveUsd, CancellationToken.None).AsTask();
         var read = ledger.TodayAsync("key_vanishing", CancellationToken.None).AsTask();
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => reserve.WaitAsync(TimeSpan.FromSeconds(10)));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => read.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAsync<SpendUnavailableException>(() => reserve.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAsync<SpendUnavailableException>(() => read.WaitAsync(TimeSpan.FromSeconds(10)));
         var next = await ledger.ReserveAsync("key_ordinary", Cap, FiveUsd, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(next.Granted);
     }
@@ -157,12 +157,15 @@ public sealed class PostgresSpendLedgerReplicaTests : PostgresReplicas
         Assert.All(await Task.WhenAll(ordinary).WaitAsync(TimeSpan.FromSeconds(30)), r => Assert.True(r.Granted));
         foreach (var call in unreadable)
         {
-            await Assert.ThrowsAsync<TimeoutException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+            var refused = await Assert.ThrowsAsync<SpendUnavailableException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.IsType<ChainUnreadableException>(refused.InnerException);
         }
         Assert.True(history.MostAtOnce > 1, $"the days were opened one after the other (at most {history.MostAtOnce} at once)");
     }
 
-    /// <summary>A chain read that takes 50 ms, and fails for one key (as a read that timed out would).</summary>
+    private sealed class ChainUnreadableException() : Exception("the chain could not be read");
+
+    /// <summary>A chain read that takes 50 ms, and fails for one key.</summary>
     private sealed class SlowHistory(string unreadableKey) : ISpendHistory
     {
         private int _now;
@@ -180,7 +183,7 @@ public sealed class PostgresSpendLedgerReplicaTests : PostgresReplicas
             try
             {
                 await Task.Delay(50, cancellationToken);
-                return keyId == unreadableKey ? throw new TimeoutException("the chain could not be read") : 0;
+                return keyId == unreadableKey ? throw new ChainUnreadableException() : 0;
             }
             finally
             {

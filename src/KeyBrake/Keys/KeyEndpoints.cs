@@ -48,7 +48,8 @@ internal static class KeyEndpoints
             return KeyBrakeError.InvalidRequest(errors);
         }
         var (key, token) = await keys.CreateAsync(spec, context.CurrentPrincipal().Actor, context.RequestAborted);
-        return AdminJson.Ok(await ViewAsync(key, keys, spend, context.RequestAborted, token), StatusCodes.Status201Created);
+        // A key just made has spent nothing: no ledger read, so the one answer that carries the token never fails after the key exists.
+        return AdminJson.Ok(KeyView.From(key, keys.Now, default(MicroUsd), default(MicroUsd), token), StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> ListAsync(
@@ -116,7 +117,7 @@ internal static class KeyEndpoints
             : null;
         return updated is null
             ? new KeyBrakeError(StatusCodes.Status409Conflict, "key_revoked", $"Key {id} is revoked; a revoked key's policy cannot change.")
-            : AdminJson.Ok(await ViewAsync(updated, keys, spend, context.RequestAborted));
+            : AdminJson.Ok(await ViewAfterChangeAsync(updated, keys, spend, context.RequestAborted));
     }
 
     private static async Task<IResult> RevokeAsync(string id, string? reason, HttpContext context, KeyService keys, ISpendGate spend)
@@ -131,7 +132,7 @@ internal static class KeyEndpoints
             RevocationState.NotFound => NotFound(id),
             RevocationState.Pending => RevocationPending($"Key {id} is refused by this process now, but the store has not recorded the revocation yet; it is retried until it does.",
                 writer => writer.WriteString("key_id", id)),
-            _ => AdminJson.Ok(await ViewAsync(revocation.Keys[0], keys, spend, context.RequestAborted)),
+            _ => AdminJson.Ok(await ViewAfterChangeAsync(revocation.Keys[0], keys, spend, context.RequestAborted)),
         };
     }
 
@@ -187,6 +188,23 @@ internal static class KeyEndpoints
     {
         var (spent, reserved) = await spend.TodayAsync(key, ct);
         return KeyView.From(key, keys.Now, spent, reserved, token);
+    }
+
+    /// <summary>
+    /// The answer to a change that is already durable: a ledger that cannot be read now (store unreachable, a day that
+    /// cannot be opened) must not turn it into a failure (SPEC §3: a revocation never fails because of a busy or full
+    /// store), so the spend figures are null instead.
+    /// </summary>
+    private static async Task<KeyView> ViewAfterChangeAsync(VaultKey key, KeyService keys, ISpendGate spend, CancellationToken ct)
+    {
+        try
+        {
+            return await ViewAsync(key, keys, spend, ct);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or SpendUnavailableException)
+        {
+            return KeyView.From(key, keys.Now, null, null);
+        }
     }
 
     internal static bool TryParseStatus(string text, out KeyStatus status)

@@ -24,13 +24,14 @@ internal sealed record KeyView
     public string? RevokedAt { get; init; }
     public string? RevokedBy { get; init; }
     public string? RevokeReason { get; init; }
-    public required decimal SpentTodayUsd { get; init; }
-    public required decimal ReservedUsd { get; init; }
+    /// <summary>Null only in the answer to a change (revocation, PATCH) made while the ledger could not be read.</summary>
+    public required decimal? SpentTodayUsd { get; init; }
+    public required decimal? ReservedUsd { get; init; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Token { get; init; }
 
-    public static KeyView From(VaultKey key, DateTimeOffset now, MicroUsd spent, MicroUsd reserved, string? token = null) => new()
+    public static KeyView From(VaultKey key, DateTimeOffset now, MicroUsd? spent, MicroUsd? reserved, string? token = null) => new()
     {
         Id = key.Id,
         Label = key.Label,
@@ -47,8 +48,8 @@ internal sealed record KeyView
         RevokedAt = key.RevokedAt is { } at ? Timestamps.ToText(at) : null,
         RevokedBy = key.RevokedBy,
         RevokeReason = key.RevokeReason,
-        SpentTodayUsd = spent.ToUsd(),
-        ReservedUsd = reserved.ToUsd(),
+        SpentTodayUsd = spent?.ToUsd(),
+        ReservedUsd = reserved?.ToUsd(),
         Token = token,
     };
 }

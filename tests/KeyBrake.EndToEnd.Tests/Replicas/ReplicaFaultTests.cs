@@ -38,6 +38,54 @@ public sealed class ReplicaFaultTests
     }
 
     /// <summary>
+    /// A spend figure the ledger cannot stand by (here: something outside KeyBrake swallows every new <c>spend_days</c>
+    /// row, so no key's day can be opened). The key is still created (201 with its token: a new key has spent nothing),
+    /// its priced call is refused as an unavailable store refuses it (503 <c>audit_unavailable</c>, SPEC's JSON, nothing
+    /// forwarded), a read of the key is 503, and its revocation still answers 200 (SPEC §3: never fails because of the
+    /// store) with the spend figures null; the key is refused from then on.
+    /// </summary>
+    [Fact]
+    public async Task ADayThatCannotBeOpened_RefusesThePricedCall503_ButNeitherTheKeysCreationNorItsRevocation()
+    {
+        await using var vendor = await FakeVendor.StartAsync();
+        await using var replicas = await ReplicaSet.StartAsync(vendor, 1, ReplicaSpendTests.Quiet);
+        await using (var connection = new Npgsql.NpgsqlConnection(replicas.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var swallow = new Npgsql.NpgsqlCommand("""
+                CREATE FUNCTION swallow_days() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+                CREATE TRIGGER swallow_days BEFORE INSERT ON spend_days FOR EACH ROW EXECUTE FUNCTION swallow_days();
+                """, connection);
+            await swallow.ExecuteNonQueryAsync();
+        }
+
+        var (id, token) = await replicas[0].CreateKeyAsync("replica-no-day", "stripe", ["POST /v1/payment_intents"]);
+        using var paid = await replicas[0].Proxy.SendAsync(Payment(token));
+        using var read = await replicas[0].Admin.GetAsync($"/v1/keys/{id}");
+        using var revoked = await replicas[0].Admin.DeleteAsync($"/v1/keys/{id}?reason=no+day");
+        using var after = await replicas[0].Proxy.SendAsync(Payment(token));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, paid.StatusCode);
+        Assert.Equal("audit_unavailable", await ErrorCodeAsync(paid));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, read.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        using var key = JsonDocument.Parse(await revoked.Content.ReadAsStringAsync());
+        Assert.Equal("revoked", key.RootElement.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, key.RootElement.GetProperty("spent_today_usd").ValueKind);
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+        Assert.Empty(vendor.Received);
+
+        static HttpRequestMessage Payment(string token) => KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token,
+            new StringContent("amount=500&currency=usd", Encoding.UTF8, "application/x-www-form-urlencoded"));
+
+        static async Task<string?> ErrorCodeAsync(HttpResponseMessage response)
+        {
+            using var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            return error.RootElement.GetProperty("error").GetProperty("code").GetString();
+        }
+    }
+
+    /// <summary>
     /// The largest cap (SPEC §2): every call moves one cent more than the one before (see <see cref="Load"/>), so N calls
     /// move about N²/200 USD, and a smaller cap ran out within a test once the PostgreSQL ledger got faster.
     /// </summary>

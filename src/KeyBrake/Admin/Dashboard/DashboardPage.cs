@@ -36,6 +36,8 @@ public abstract class DashboardPage : PageModel
 
     public static string Usd(decimal usd) => "$" + usd.ToString("#,0.00####", CultureInfo.InvariantCulture);
 
+    public static string Usd(decimal? usd) => usd is { } known ? Usd(known) : "unknown";
+
     public static string Micros(long? micros) => micros is { } m ? Usd(m / 1_000_000m) : "";
 
     public string Until(string timestamp)
