@@ -265,7 +265,7 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
     }
 
     private static SpendUnavailableException DayNotOpened(string keyId, DateOnly day) =>
-        new($"The spend row of {keyId} for {day:yyyy-MM-dd} is still missing after opening it {MaxDayOpens} times: the reservation is refused.");
+        new($"The spend row of {keyId} for {day:yyyy-MM-dd} is still missing after opening it {MaxDayOpens} times: its spend cannot be counted, so its calls are refused.");
 
     private async ValueTask<NpgsqlConnection> ConnectionAsync()
     {
