@@ -135,6 +135,35 @@ public sealed class PostgresSpendLedgerReplicaTests : PostgresReplicas
     }
 
     [Fact]
+    public async Task ARowHeldOutsideKeyBrake_FailsItsBatchAfterTheLockTimeout_AndTheLedgerGoesOn()
+    {
+        // A session outside KeyBrake holds a key's row and never lets go: the batch that needs it must give up (and
+        // its calls be refused), not hold every other key's calls behind it for the command's 30 s or forever.
+        var ledger = (await StartReplicaAsync(_clock, SpendHistoryOfTheChain.UntilTheAuditReaderIsRegistered)).GetRequiredService<ISpendLedger>();
+        const string held = "key_held", free = "key_free";
+        await ledger.TodayAsync(held, CancellationToken.None); // the day is open: the batch below locks its row
+        await using var holder = new NpgsqlConnection(ConnectionString);
+        await holder.OpenAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand($"SELECT 1 FROM spend_days WHERE key_id = '{held}' FOR UPDATE", holder, hold))
+        {
+            await lockRow.ExecuteNonQueryAsync();
+        }
+
+        var started = TimeProvider.System.GetTimestamp();
+        var blocked = ledger.ReserveAsync(held, Cap, FiveUsd, CancellationToken.None).AsTask();
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => blocked.WaitAsync(TimeSpan.FromSeconds(20)));
+        var waited = TimeProvider.System.GetElapsedTime(started);
+        var next = await ledger.ReserveAsync(free, Cap, FiveUsd, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(PostgresErrorCodes.LockNotAvailable, refused.SqlState);
+        Assert.InRange(waited, TimeSpan.FromSeconds(4.5), TimeSpan.FromSeconds(20)); // the 5 s lock_timeout, not the 30 s command time-out
+        Assert.True(next.Granted);
+        await hold.RollbackAsync();
+        Assert.True((await ledger.ReserveAsync(held, Cap, FiveUsd, CancellationToken.None)).Granted);
+    }
+
+    [Fact]
     public async Task ManyNewDaysInOneBatch_OpenSeveralAtOnce_AndAnUnreadableChainFailsOnlyItsOwnKey()
     {
         // Midnight: every active key's first call opens a day, each a read of the chain. They must not be opened one

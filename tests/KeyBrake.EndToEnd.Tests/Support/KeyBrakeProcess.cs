@@ -153,8 +153,10 @@ internal sealed class KeyBrakeProcess : IAsyncDisposable
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or System.Net.Sockets.SocketException or IOException)
             {
+                // Not listening yet. A connection reset right after it was made can surface as a bare SocketException
+                // ("Transport endpoint is not connected", from the connect path reading the remote end point): seen in CI.
             }
             await Task.Delay(100);
         }
