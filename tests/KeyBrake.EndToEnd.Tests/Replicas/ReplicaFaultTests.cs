@@ -97,7 +97,7 @@ public sealed class ReplicaFaultTests
         await using var cluster = await PostgresCluster.StartAsync(); // our own server: the shared one stays up for the other tests
         await using var vendor = await FakeVendor.StartAsync();
         await using var replicas = await ReplicaSet.StartAsync(vendor, 2, ReplicaSpendTests.Quiet, cluster.ConnectionString);
-        var (_, token) = await replicas[0].CreateKeyAsync("replica-outage", "stripe", ["POST /v1/payment_intents"], cap: MaxCap);
+        var (keyId, token) = await replicas[0].CreateKeyAsync("replica-outage", "stripe", ["POST /v1/payment_intents"], cap: MaxCap);
         await using var load = Load.Start(replicas.Replicas, token, workersPerReplica: 3);
         await WaitUntilAsync(() => vendor.Received.Count >= 100, TimeSpan.FromSeconds(60), "100 calls reached the vendor");
 
@@ -124,6 +124,23 @@ public sealed class ReplicaFaultTests
             Assert.Equal(HttpStatusCode.OK, readyAgain.StatusCode);
         }
         await AssertEveryForwardedCallRecordedAsync(replicas[1], vendor);
+        await AssertTheLedgerCountsEveryForwardedCallAsync(replicas[1], vendor, keyId);
+    }
+
+    /// <summary>
+    /// The server was stopped without a shutdown (its unflushed WAL lost): the ledger may have lost a settlement or a
+    /// reservation whose call was never forwarded, but never the reservation of a call that reached the vendor (its
+    /// commit is flushed with the call's <c>proxy.request</c>), so spent + reserved covers every forwarded call's cost.
+    /// </summary>
+    private static async Task AssertTheLedgerCountsEveryForwardedCallAsync(KeyBrakeProcess replica, FakeVendor vendor, string keyId)
+    {
+        var received = vendor.Received.Select(r => long.Parse(r.Body.Split('&')[0]["amount=".Length..], CultureInfo.InvariantCulture)).ToHashSet();
+        var forwardedCost = IndependentAudit.VerifyExport(await replica.Admin.GetStringAsync("/v1/audit/export?format=ndjson"))
+            .Where(e => (string)e["type"]! == "proxy.request" && received.Contains((long)e["details"]!["amount_minor"]!))
+            .Sum(e => (long)e["cost_usd_micros"]!);
+        var key = await replica.Admin.GetFromJsonAsync<JsonElement>($"/v1/keys/{keyId}");
+        var counted = (long)((key.GetProperty("spent_today_usd").GetDecimal() + key.GetProperty("reserved_usd").GetDecimal()) * 1_000_000m);
+        Assert.True(counted >= forwardedCost, $"the ledger counts {counted} µUSD after the outage, the forwarded calls cost {forwardedCost}");
     }
 
     /// <summary>Each call moves a different number of cents, so the vendor's record and the chain can be matched.</summary>
