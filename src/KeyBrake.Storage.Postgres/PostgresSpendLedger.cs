@@ -56,17 +56,6 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
     /// </summary>
     private const string LockTimeout = "SET lock_timeout = '5s'";
 
-    /// <summary>
-    /// The ledger's commits do not wait for their WAL flush: a batch's reservation is answered once committed, and the
-    /// WAL is flushed by the next commit that waits for it. That is safe for the cap: a granted reservation is forwarded
-    /// only after its call's <c>proxy.request</c> is committed by the chain writer, whose session waits for the flush
-    /// (<c>synchronous_commit=on</c>), and WAL is flushed in order, so the reservation's commit, written before it, is
-    /// durable by then. What a server crash can lose is a reservation whose call was never forwarded (nothing to count)
-    /// or a settlement (the reservation then stays counted in full: the cap holds with room to spare, never overshoots).
-    /// It saves one WAL flush per ledger batch, more batches than the chain's (measured in the README).
-    /// </summary>
-    private const string AsynchronousCommit = "SET synchronous_commit = off";
-
     /// <summary>The whole batch, decided and written by the database in one statement (migration 2).</summary>
     private const string Apply = "SELECT ord, granted, spent, reserved FROM keybrake_spend_apply($1, $2, $3, $4, $5)";
 
@@ -297,8 +286,8 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
         var connection = await _database.LedgerSource.OpenConnectionAsync();
         try
         {
-            await using var settings = new NpgsqlCommand($"{LockTimeout}; {AsynchronousCommit}", connection);
-            await settings.ExecuteNonQueryAsync();
+            await using var timeout = new NpgsqlCommand(LockTimeout, connection);
+            await timeout.ExecuteNonQueryAsync();
         }
         catch (Exception)
         {
