@@ -9,24 +9,9 @@ namespace KeyBrake.Storage.Postgres;
 /// <c>COLLATE "C"</c> so they are byte order whatever the database's locale, as on SQLite; label prefixes are matched
 /// literally and case-sensitively (SPEC §3).
 /// </summary>
-internal sealed class PostgresKeyStore(PostgresDatabase database, PostgresKeyChangeFeed feed) : IKeyStore
+internal sealed class PostgresKeyStore(PostgresDatabase database) : IKeyStore
 {
     private const string Columns = VaultKeyRow.Columns;
-
-    /// <summary>
-    /// A revocation tells the other replicas in its own transaction: the notification is delivered when the UPDATE
-    /// commits, before its <c>key.revoked</c> is even queued, so by the time DELETE answers (after that entry's commit)
-    /// their caches have dropped the key and their next request for it is refused at the key lookup, not first at the
-    /// chain (the host's change feed still sends its own notification too; a repeat only drops a cache again). More
-    /// keys than fit one payload are sent as <c>*</c> (every cache dropped), as the feed does. SPEC §9.
-    /// </summary>
-    private const int MostKeysNamed = 50;
-
-    private static readonly string Told =
-        $"""
-        told AS (SELECT pg_notify('{PostgresKeyChangeFeed.Channel}', @process || CASE WHEN count(*) <= {MostKeysNamed}
-                 THEN string_agg(chr(10) || id || ' ' || token_hash, '') ELSE chr(10) || '*' END) FROM revoked HAVING count(*) > 0)
-        """;
 
     /// <summary>
     /// How long a revocation waits for a row another transaction holds, then fails, so the host's revocation writer
@@ -96,25 +81,10 @@ internal sealed class PostgresKeyStore(PostgresDatabase database, PostgresKeyCha
     public async Task<IReadOnlyList<VaultKey>> RevokeAsync(KeyRevocation revocation, CancellationToken cancellationToken)
     {
         var target = revocation.Id is not null ? "id = @id" : PostgresLike.LabelStartsWith + " AND created_at <= @at";
-        var update = $"UPDATE vault_keys SET revoked_at = @at, revoked_by = @by, revoke_reason = @reason WHERE {target} AND revoked_at IS NULL RETURNING {Columns}";
-        try
-        {
-            return await RevokeAsync($"WITH revoked AS ({update}), {Told} SELECT revoked.* FROM revoked LEFT JOIN told ON true", revocation, cancellationToken);
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ProgramLimitExceeded)
-        {
-            // The server's notification queue is full (a listener that stopped reading): a revocation never fails on
-            // its notification; the UPDATE alone, and the feed's own notification is retried until the queue has room.
-            return await RevokeAsync(update, revocation, cancellationToken);
-        }
-    }
-
-    private async Task<IReadOnlyList<VaultKey>> RevokeAsync(string statement, KeyRevocation revocation, CancellationToken cancellationToken)
-    {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
-            $"{RevokeTimeouts}; {statement}",
-            new { id = revocation.Id, pattern = PostgresLike.Prefix(revocation.LabelPrefix), at = Timestamps.ToText(revocation.At), by = revocation.By, reason = revocation.Reason, process = feed.ProcessId },
+            $"{RevokeTimeouts}; UPDATE vault_keys SET revoked_at = @at, revoked_by = @by, revoke_reason = @reason WHERE {target} AND revoked_at IS NULL RETURNING {Columns}",
+            new { id = revocation.Id, pattern = PostgresLike.Prefix(revocation.LabelPrefix), at = Timestamps.ToText(revocation.At), by = revocation.By, reason = revocation.Reason },
             commandTimeout: RevokeCommandTimeoutSeconds, cancellationToken: cancellationToken));
         await results.ReadAsync(); // the time-outs
         var rows = await results.ReadAsync<VaultKeyRow>();
