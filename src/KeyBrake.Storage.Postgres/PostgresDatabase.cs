@@ -43,7 +43,7 @@ internal sealed partial class PostgresDatabase : IStoreEngine, IDisposable
             builder.MaxAutoPrepare = 32;
         }
         DataSource = NpgsqlDataSource.Create(builder.ConnectionString);
-        builder.Options = ((builder.Options ?? "") + " -c synchronous_commit=off").Trim();
+        builder.Options = ((builder.Options ?? "") + " -c synchronous_commit=off -c lock_timeout=5s").Trim();
         builder.ApplicationName += "-ledger";
         LedgerSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }
@@ -54,6 +54,10 @@ internal sealed partial class PostgresDatabase : IStoreEngine, IDisposable
     /// (it flushes every earlier record, the reservation's included) before the call is forwarded; a settlement lost
     /// in a crash leaves its reservation counted, in doubt, never less. Without this, every reservation and settlement
     /// of one key waited for a disk flush while holding the key's row lock (bench/run.sh: 376 calls/s on PostgreSQL).
+    /// Its sessions also wait at most 5 s for a row lock: a row held by something else (a session outside KeyBrake, a
+    /// stuck transaction) would otherwise hold up the replica's whole ledger, every call of every key behind one batch,
+    /// for the command's 30 s; the batch fails instead (55P03: its calls are refused 503) and the next one goes on.
+    /// Another replica's batch holds a row for well under a millisecond.
     /// </summary>
     public NpgsqlDataSource LedgerSource { get; }
 

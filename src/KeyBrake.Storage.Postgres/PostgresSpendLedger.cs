@@ -47,15 +47,6 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
     /// <summary>How many days a batch opens at once, each on a connection of its own (the ledger pool's default is 100).</summary>
     private const int DayOpensAtOnce = 8;
 
-    /// <summary>
-    /// A row held by something else (a session outside KeyBrake, a stuck transaction) holds up this replica's whole
-    /// ledger: every call of every key waits behind the batch. The batch gives up after this long instead of the
-    /// command's 30 s (55P03: its calls are refused 503, the next batch goes on). Set once per session, on the loop's
-    /// own connection, so it costs the hot path nothing; another replica's batch holds a row for well under a
-    /// millisecond.
-    /// </summary>
-    private const string LockTimeout = "SET lock_timeout = '5s'";
-
     /// <summary>The whole batch, decided and written by the database in one statement (migration 2).</summary>
     private const string Apply = "SELECT ord, granted, spent, reserved FROM keybrake_spend_apply($1, $2, $3, $4, $5)";
 
@@ -283,18 +274,7 @@ internal sealed class PostgresSpendLedger : ISpendLedger, IAsyncDisposable
             return _connection;
         }
         await DropConnectionAsync();
-        var connection = await _database.LedgerSource.OpenConnectionAsync();
-        try
-        {
-            await using var timeout = new NpgsqlCommand(LockTimeout, connection);
-            await timeout.ExecuteNonQueryAsync();
-        }
-        catch (Exception)
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-        return _connection = connection;
+        return _connection = await _database.LedgerSource.OpenConnectionAsync();
     }
 
     private async ValueTask DropConnectionAsync()
