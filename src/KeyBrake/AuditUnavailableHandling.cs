@@ -30,7 +30,7 @@ internal sealed partial class AuditUnavailableHandling(RequestDelegate next, Lis
         {
             await next(context);
         }
-        catch (Exception e) when (e is AuditUnavailableException or System.Data.Common.DbException or Spend.SpendUnavailableException && !context.Response.HasStarted)
+        catch (Exception e) when ((e is AuditUnavailableException || Spend.SpendUnavailableException.IsStoreFailure(e)) && !context.Response.HasStarted)
         {
             Log.Refused(logger, RequestIds.Of(context), context.Request.Method, context.Request.Path.Value ?? "", e.Message);
             if (context.GetEndpoint()?.Metadata.GetMetadata<PageActionDescriptor>() is not null)

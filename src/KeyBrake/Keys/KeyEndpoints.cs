@@ -201,7 +201,7 @@ internal static class KeyEndpoints
         {
             return await ViewAsync(key, keys, spend, ct);
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or SpendUnavailableException)
+        catch (Exception e) when (SpendUnavailableException.IsStoreFailure(e))
         {
             return KeyView.From(key, keys.Now, null, null);
         }

@@ -68,7 +68,7 @@ internal sealed partial class ProxyPolicyMiddleware(
         {
             await InvokeWithKeyCoreAsync(context, call, tokenHash);
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or Spend.SpendUnavailableException && !context.Response.HasStarted)
+        catch (Exception e) when (Spend.SpendUnavailableException.IsStoreFailure(e) && !context.Response.HasStarted)
         {
             Log.StoreUnavailable(logger, call.RequestId, e.Message);
             KeyBrakeMetrics.Denied(call.Vendor, StoreUnavailable.Code);
