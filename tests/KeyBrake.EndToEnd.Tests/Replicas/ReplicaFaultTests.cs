@@ -60,10 +60,10 @@ public sealed class ReplicaFaultTests
         }
 
         var (id, token) = await replicas[0].CreateKeyAsync("replica-no-day", "stripe", ["POST /v1/payment_intents"]);
-        using var paid = await replicas[0].Proxy.SendAsync(Payment(token));
+        using var paid = await replicas[0].Proxy.SendAsync(ReplicaSpendTests.Payment(token));
         using var read = await replicas[0].Admin.GetAsync($"/v1/keys/{id}");
         using var revoked = await replicas[0].Admin.DeleteAsync($"/v1/keys/{id}?reason=no+day");
-        using var after = await replicas[0].Proxy.SendAsync(Payment(token));
+        using var after = await replicas[0].Proxy.SendAsync(ReplicaSpendTests.Payment(token));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, paid.StatusCode);
         Assert.Equal("audit_unavailable", await ErrorCodeAsync(paid));
@@ -74,9 +74,6 @@ public sealed class ReplicaFaultTests
         Assert.Equal(JsonValueKind.Null, key.RootElement.GetProperty("spent_today_usd").ValueKind);
         Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
         Assert.Empty(vendor.Received);
-
-        static HttpRequestMessage Payment(string token) => KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token,
-            new StringContent("amount=500&currency=usd", Encoding.UTF8, "application/x-www-form-urlencoded"));
 
         static async Task<string?> ErrorCodeAsync(HttpResponseMessage response)
         {
@@ -134,7 +131,7 @@ public sealed class ReplicaFaultTests
     /// </summary>
     private static async Task AssertTheLedgerCountsEveryForwardedCallAsync(KeyBrakeProcess replica, FakeVendor vendor, string keyId)
     {
-        var received = vendor.Received.Select(r => long.Parse(r.Body.Split('&')[0]["amount=".Length..], CultureInfo.InvariantCulture)).ToHashSet();
+        var received = AmountsReceived(vendor).ToHashSet();
         var forwardedCost = IndependentAudit.VerifyExport(await replica.Admin.GetStringAsync("/v1/audit/export?format=ndjson"))
             .Where(e => (string)e["type"]! == "proxy.request" && received.Contains((long)e["details"]!["amount_minor"]!))
             .Sum(e => (long)e["cost_usd_micros"]!);
@@ -146,7 +143,7 @@ public sealed class ReplicaFaultTests
     /// <summary>Each call moves a different number of cents, so the vendor's record and the chain can be matched.</summary>
     private static async Task AssertEveryForwardedCallRecordedAsync(KeyBrakeProcess replica, FakeVendor vendor)
     {
-        var received = vendor.Received.Select(r => long.Parse(r.Body.Split('&')[0]["amount=".Length..], CultureInfo.InvariantCulture)).ToList();
+        var received = AmountsReceived(vendor);
         var verify = await replica.Admin.GetFromJsonAsync<JsonElement>("/v1/audit/verify");
         Assert.True(verify.GetProperty("ok").GetBoolean(), verify.ToString());
         var recorded = IndependentAudit.VerifyExport(await replica.Admin.GetStringAsync("/v1/audit/export?format=ndjson"))
@@ -156,6 +153,10 @@ public sealed class ReplicaFaultTests
         var unrecorded = received.Where(amount => !recorded.Contains(amount)).ToList();
         Assert.True(unrecorded.Count == 0, $"forwarded without a proxy.request entry: {string.Join(", ", unrecorded.Take(20))}");
     }
+
+    /// <summary>The amount of each call the vendor received (every call of <see cref="Load"/> moves a different one).</summary>
+    private static List<long> AmountsReceived(FakeVendor vendor) =>
+        vendor.Received.Select(r => long.Parse(r.Body.Split('&')[0]["amount=".Length..], CultureInfo.InvariantCulture)).ToList();
 
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what, Func<string>? diagnosis = null)
     {

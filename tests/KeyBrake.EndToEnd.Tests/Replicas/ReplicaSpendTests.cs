@@ -131,8 +131,11 @@ public sealed class ReplicaSpendTests
 
     internal static async Task<HttpStatusCode> PayAsync(KeyBrakeProcess replica, string token)
     {
-        using var response = await replica.Proxy.SendAsync(KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token,
-            new StringContent("amount=500&currency=usd", Encoding.UTF8, "application/x-www-form-urlencoded")));
+        using var response = await replica.Proxy.SendAsync(Payment(token));
         return response.StatusCode;
     }
+
+    /// <summary>A $5 payment intent, priced against the key's cap.</summary>
+    internal static HttpRequestMessage Payment(string token) => KeyBrakeHost.ProxyRequest(HttpMethod.Post, "/stripe/v1/payment_intents", token,
+        new StringContent("amount=500&currency=usd", Encoding.UTF8, "application/x-www-form-urlencoded"));
 }
