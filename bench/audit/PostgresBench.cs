@@ -53,7 +53,7 @@ internal static class PostgresBench
         databases[0].Migrate();
         var started = databases.Select((database, w) => new AuditWriter(
             new AuditWriterOptions { CheckpointFile = Path.Combine(directory, $"{database.GetHashCode()}-{w}.ndjson") },
-            new PostgresAuditChainStore(database, NullLogger<PostgresAuditChainStore>.Instance),
+            new PostgresAuditChainStore(database, new PostgresSpendDays(), NullLogger<PostgresAuditChainStore>.Instance),
             new PostgresAuditReader(database), key, TimeProvider.System, NullLogger.Instance)).ToList();
         foreach (var writer in started)
         {

@@ -17,4 +17,16 @@ public enum AppendResult
 
     /// <summary>As <see cref="KeyRevoked"/>, after the key's <c>key.expired</c>: 401 <c>key_expired</c>.</summary>
     KeyExpired,
+
+    /// <summary>
+    /// Withdrawn, never written: the reservation the entry carried (<see cref="SpendClaim"/>) would pass the key's daily
+    /// cap; its <see cref="SpendClaim.Outcome"/> has the figures. Its call is refused with 402 <c>daily_cap_exceeded</c>.
+    /// </summary>
+    SpendRefused,
+
+    /// <summary>
+    /// Withdrawn, never written: the store has no spend row for the reservation's key and day (it was not opened, or
+    /// something outside KeyBrake removed it), so nothing could be decided. Its call is refused with 503.
+    /// </summary>
+    SpendUnknown,
 }

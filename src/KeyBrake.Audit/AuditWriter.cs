@@ -103,9 +103,18 @@ public sealed partial class AuditWriter : IAsyncDisposable
     /// <c>key.revoked</c> / <c>key.expired</c> is already sealed is withdrawn (<see cref="AppendResult.KeyRevoked"/>,
     /// <see cref="AppendResult.KeyExpired"/>) so that no request of a key follows its revocation in the chain.
     /// </summary>
-    public async Task<AppendResult> CommitAsync(AuditEntry entry, TimeSpan timeout, bool abandonable, CancellationToken cancellationToken)
+    public Task<AppendResult> CommitAsync(AuditEntry entry, TimeSpan timeout, bool abandonable, CancellationToken cancellationToken) =>
+        CommitAsync(entry, null, timeout, abandonable, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="CommitAsync(AuditEntry, TimeSpan, bool, CancellationToken)"/>, with a spend claim decided in the same
+    /// transaction (a store that <see cref="IAuditChainStore.KeepsSpend"/>): a reservation that is refused withdraws the
+    /// entry (<see cref="AppendResult.SpendRefused"/>, the figures in <see cref="SpendClaim.Outcome"/>); one granted for an
+    /// entry withdrawn for its key's revocation is given back in the same transaction. Committed means both are.
+    /// </summary>
+    public async Task<AppendResult> CommitAsync(AuditEntry entry, SpendClaim? spend, TimeSpan timeout, bool abandonable, CancellationToken cancellationToken)
     {
-        var pending = new Pending(entry, abandonable, durable: true);
+        var pending = new Pending(entry, abandonable, durable: true, Claimed(spend));
         var started = _time.GetTimestamp();
         if (!_queue.Writer.TryWrite(pending))
         {
@@ -135,9 +144,17 @@ public sealed partial class AuditWriter : IAsyncDisposable
     }
 
     /// <summary>Enqueues without waiting for the commit; waits for room up to <paramref name="timeout"/> (back-pressure).</summary>
-    public async ValueTask AppendAsync(AuditEntry entry, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public ValueTask AppendAsync(AuditEntry entry, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        AppendAsync(entry, null, timeout, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="AppendAsync(AuditEntry, TimeSpan, CancellationToken)"/>, with a settlement applied in the entry's
+    /// transaction (a store that <see cref="IAuditChainStore.KeepsSpend"/>): the entry that states what a call cost
+    /// settles it. Retried with the entry; lost only if the entry is (the reservation then stays, never under-counted).
+    /// </summary>
+    public async ValueTask AppendAsync(AuditEntry entry, SpendClaim? settlement, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var pending = new Pending(entry, abandonable: false, durable: false);
+        var pending = new Pending(entry, abandonable: false, durable: false, Claimed(settlement));
         if (_queue.Writer.TryWrite(pending))
         {
             return;
@@ -154,6 +171,10 @@ public sealed partial class AuditWriter : IAsyncDisposable
             }
         }
     }
+
+    private SpendClaim? Claimed(SpendClaim? claim) => claim is null || _store.KeepsSpend
+        ? claim
+        : throw new InvalidOperationException("This chain store keeps no spend: its ledger decides reservations itself.");
 
     /// <summary>
     /// Completes once everything queued before the call has been committed (true) or its batch has failed (false: the
@@ -245,6 +266,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
         var boundaries = new List<(long Seq, string Hash)>();
         var sealing = new List<Pending>(batch.Count);
         var withdrawn = new List<(Pending Pending, AppendResult Why)>();
+        var giveBack = new List<SpendClaim>();
         try
         {
             while (true)
@@ -253,7 +275,8 @@ public sealed partial class AuditWriter : IAsyncDisposable
                 sealing.Clear();
                 withdrawn.Clear();
                 _sealed.Clear();
-                using var transaction = _store.Begin();
+                giveBack.Clear();
+                using var transaction = _store.Begin(ClaimsOf(batch));
                 (seq, hash) = transaction.Head;
                 if (seq != _seq || hash != _hash)
                 {
@@ -270,6 +293,16 @@ public sealed partial class AuditWriter : IAsyncDisposable
                         {
                             // SPEC §7: sealed after its key's revocation, this entry would disprove it; the call is refused.
                             withdrawn.Add((pending, closedBy == AuditTypes.KeyExpired ? AppendResult.KeyExpired : AppendResult.KeyRevoked));
+                            if (pending.Claim is { IsReservation: true, Outcome.Granted: true } granted)
+                            {
+                                giveBack.Add(granted.Release()); // decided before the key's state was known: undone in the same transaction
+                            }
+                            continue;
+                        }
+                        if (pending.Claim is { IsReservation: true } claim && claim.Outcome is not { Granted: true })
+                        {
+                            // SPEC §5: over the cap (or no day to count it against): the call is refused, its entry never written.
+                            withdrawn.Add((pending, claim.Outcome is null ? AppendResult.SpendUnknown : AppendResult.SpendRefused));
                             continue;
                         }
                         if (entry.IsProxyEntry)
@@ -288,6 +321,10 @@ public sealed partial class AuditWriter : IAsyncDisposable
                     {
                         boundaries.Add((seq, hash));
                     }
+                }
+                if (giveBack.Count > 0)
+                {
+                    transaction.Settle(giveBack);
                 }
                 transaction.Insert(_sealed); // waits here while another connection holds the write lock
                 // Claimed only now, with the write lock held: a caller whose time-out passed while the database was
@@ -365,6 +402,20 @@ public sealed partial class AuditWriter : IAsyncDisposable
         return true;
     }
 
+    /// <summary>The batch's spend claims in arrival order (none on a store that keeps no spend).</summary>
+    private static List<SpendClaim>? ClaimsOf(List<Pending> batch)
+    {
+        List<SpendClaim>? claims = null;
+        foreach (var pending in batch)
+        {
+            if (pending.Claim is { } claim)
+            {
+                (claims ??= []).Add(claim);
+            }
+        }
+        return claims;
+    }
+
     private static bool IsClosing(string type) => type is AuditTypes.KeyRevoked or AuditTypes.KeyExpired;
 
     private KeyState KeyStateOf(string keyId, IAuditBatch batch)
@@ -433,9 +484,12 @@ public sealed partial class AuditWriter : IAsyncDisposable
         _store.Dispose();
     }
 
-    private sealed class Pending(AuditEntry entry, bool abandonable, bool durable)
+    private sealed class Pending(AuditEntry entry, bool abandonable, bool durable, SpendClaim? claim = null)
     {
         public static readonly Pending Tick = new(null!, false, false);
+
+        /// <summary>A reservation (on a <c>proxy.request</c>) or a settlement decided in the entry's transaction.</summary>
+        public SpendClaim? Claim => claim;
 
         private int _state; // 0 queued, 1 taken by the writer, 2 withdrawn by its caller
 

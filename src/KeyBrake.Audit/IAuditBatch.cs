@@ -16,5 +16,11 @@ public interface IAuditBatch : IDisposable
     /// </summary>
     void Insert(IReadOnlyList<AuditEntry> entries);
 
+    /// <summary>
+    /// Applies more settlements (the release of a reservation whose entry was withdrawn) inside the transaction, with
+    /// the commit. Only on a store that <see cref="IAuditChainStore.KeepsSpend"/>.
+    /// </summary>
+    void Settle(IReadOnlyList<SpendClaim> settlements);
+
     void Commit();
 }

@@ -13,9 +13,14 @@ public interface IAuditChainStore : IDisposable
 
     /// <summary>
     /// Begins a batch: one transaction that serialises with every other writer of the same chain. Disposing it without
-    /// <see cref="IAuditBatch.Commit"/> rolls it back.
+    /// <see cref="IAuditBatch.Commit"/> rolls it back. A store that keeps spend beside the chain first decides
+    /// <paramref name="spend"/> inside it, in order, and sets each claim's <see cref="SpendClaim.Outcome"/>; a store
+    /// that does not is never given any (<see cref="KeepsSpend"/>).
     /// </summary>
-    IAuditBatch Begin();
+    IAuditBatch Begin(IReadOnlyList<SpendClaim>? spend = null);
+
+    /// <summary>Whether <see cref="Begin"/> decides spend claims (PostgreSQL); the SQLite ledger is in memory.</summary>
+    bool KeepsSpend { get; }
 
     /// <summary>Stores a signed checkpoint (one already stored for that seq is kept). Between batches.</summary>
     void InsertCheckpoint(Checkpoint checkpoint);

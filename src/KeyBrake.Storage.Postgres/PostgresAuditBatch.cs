@@ -23,6 +23,7 @@ internal sealed class PostgresAuditBatch(PostgresAuditChainStore store, NpgsqlCo
     private const int MaxStatementBatch = 256;
 
     private IReadOnlyList<AuditEntry> _inserted = [];
+    private IReadOnlyList<SpendClaim>? _settlements;
     private IReadOnlyList<AuditEntry>? _unsent;
     private long _lastSeq = head.Seq;
     private bool _done;
@@ -70,8 +71,12 @@ internal sealed class PostgresAuditBatch(PostgresAuditChainStore store, NpgsqlCo
         return 0;
     });
 
+    /// <summary>Sent with the commit (<see cref="Commit"/>): their rows are already locked by this transaction.</summary>
+    public void Settle(IReadOnlyList<SpendClaim> settlements) =>
+        _settlements = _settlements is null ? settlements : [.. _settlements, .. settlements];
+
     /// <summary>
-    /// In one round trip: the entries not sent yet, the notification to the other replicas' live streams (SPEC §7:
+    /// In one round trip: settlements (reservations given back), the entries not sent yet, the notification to the other replicas' live streams (SPEC §7:
     /// within 1 s), and COMMIT. NOTIFY is transactional: it is delivered when, and only if, the commit succeeds, after
     /// the entries are visible.
     /// </summary>
@@ -79,6 +84,10 @@ internal sealed class PostgresAuditBatch(PostgresAuditChainStore store, NpgsqlCo
     {
         using (var batch = new NpgsqlBatch(connection, transaction))
         {
+            if (_settlements is { Count: > 0 } settlements)
+            {
+                batch.BatchCommands.Add(PostgresSpendRows.Apply(settlements));
+            }
             if (_unsent is { } entries)
             {
                 var insert = new NpgsqlBatchCommand(PostgresAuditRows.InsertSql);

@@ -31,14 +31,15 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
     private NpgsqlConnection? _connection;
     private bool _disposed;
 
-    public PostgresAuditChainStore(PostgresDatabase database, ILogger<PostgresAuditChainStore> logger)
+    public PostgresAuditChainStore(PostgresDatabase database, PostgresSpendDays spendDays, ILogger<PostgresAuditChainStore> logger)
     {
         _logger = logger;
+        SpendDays = spendDays;
         _connectionString = new NpgsqlConnectionStringBuilder(database.ConnectionString)
         {
             Pooling = false,
             ApplicationName = "keybrake-audit-writer",
-            MaxAutoPrepare = 16, // the lock + head, KeyState, the unnest insert, the notification, COMMIT: the same few statements in every batch, with room to spare
+            MaxAutoPrepare = 16, // the lock + head, KeyState, spend, the unnest insert, the notification, COMMIT: the same few statements in every batch, with room to spare
             // A commit is durable on the server before the writer reports it (and a proxied call is forwarded), whatever
             // the server's or the role's default: with synchronous_commit=off a server crash loses the last commits,
             // and calls forwarded on their strength would be unrecorded (ReplicaFaultTests caught this on a test server).
@@ -48,6 +49,12 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
 
     public AuditHead Open() => Run(PostgresAuditRows.ReadHead);
 
+    /// <summary>Reservations are decided in the chain's batches (<see cref="PostgresSpendLedger"/>).</summary>
+    public bool KeepsSpend => true;
+
+    /// <summary>The days this replica's ledger has opened; a claim that finds its day missing makes it open it again.</summary>
+    internal PostgresSpendDays SpendDays { get; }
+
     /// <summary>What this replica knows of keys' state; used on the writer's thread only.</summary>
     internal PostgresKeyStates Keys { get; } = new();
 
@@ -56,7 +63,13 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
     /// key entries committed since this replica's last batch. Read committed: both are read after the lock is granted,
     /// so they include the previous holder's batch, and nothing else can commit to the chain until this batch ends.
     /// </summary>
-    public IAuditBatch Begin()
+    /// <para>
+    /// The batch's spend claims ride in the same round trip (SPEC §9, caps exact across replicas): decided under the
+    /// chain lock and the rows' locks, in the transaction that commits the entries carrying them, so a reservation and
+    /// its call's <c>proxy.request</c> are durable together, with one commit (measured in the README). Their rows wait
+    /// at most 5 s for a lock held outside KeyBrake, then the batch fails (and is retried) instead of holding up the chain.
+    /// </para>
+    public IAuditBatch Begin(IReadOnlyList<SpendClaim>? spend = null)
     {
         var connection = Connection();
         NpgsqlTransaction? transaction = null;
@@ -75,6 +88,11 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
                     },
                 },
             };
+            if (spend is { Count: > 0 })
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(PostgresSpendRows.LockTimeoutSql));
+                batch.BatchCommands.Add(PostgresSpendRows.Apply(spend));
+            }
             using var reader = batch.ExecuteReader();
             reader.NextResult();
             var head = PostgresAuditRows.ReadHead(reader);
@@ -83,6 +101,19 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
             while (reader.Read())
             {
                 since.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2)));
+            }
+            if (spend is { Count: > 0 })
+            {
+                reader.NextResult(); // the lock time-out
+                reader.NextResult();
+                PostgresSpendRows.ReadOutcomes(reader, spend);
+                foreach (var claim in spend)
+                {
+                    if (claim.Outcome is null)
+                    {
+                        SpendDays.Forget(claim.KeyId, claim.Day); // gone (or never opened): the ledger opens it again
+                    }
+                }
             }
             CatchUp(head.Seq, since);
             return new PostgresAuditBatch(this, connection, transaction, head);

@@ -12,7 +12,7 @@ public static class PostgresStorageServiceCollectionExtensions
     /// <summary>
     /// Every port of the store on one PostgreSQL database shared by any number of replicas (SPEC §9):
     /// <see cref="IStoreEngine"/>, <see cref="IKeyStore"/>, <see cref="IPrincipalStore"/>, <see cref="IAuditChainStore"/>,
-    /// <see cref="IAuditReader"/>, <see cref="IAuditCommitSignal"/>, <see cref="IKeyChangeFeed"/> (LISTEN/NOTIFY), <see cref="ISpendLedger"/> (reservations and settlements in batches, one statement each),
+    /// <see cref="IAuditReader"/>, <see cref="IAuditCommitSignal"/>, <see cref="IKeyChangeFeed"/> (LISTEN/NOTIFY), <see cref="ISpendLedger"/> (reservations decided in the chain's batches, with their calls' entries),
     /// <see cref="IKeyRingStore"/> (the dashboard's shared key ring).
     /// </summary>
     public static IServiceCollection AddKeyBrakePostgresStorage(this IServiceCollection services, Func<IServiceProvider, PostgresStoreOptions> options)
@@ -35,6 +35,7 @@ public static class PostgresStorageServiceCollectionExtensions
         services.AddSingleton<PostgresKeyChangeFeed>();
         services.AddSingleton<IKeyChangeFeed>(sp => sp.GetRequiredService<PostgresKeyChangeFeed>());
         services.AddSingleton<ISpendHistory, AuditSpendHistory>();
+        services.AddSingleton<PostgresSpendDays>();
         services.AddSingleton<ISpendLedger, PostgresSpendLedger>();
         services.AddSingleton<IKeyRingStore, PostgresKeyRingStore>();
         return services;

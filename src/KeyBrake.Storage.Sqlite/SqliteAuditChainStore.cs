@@ -58,7 +58,12 @@ internal sealed partial class SqliteAuditChainStore(SqliteDatabase database, ILo
         return _head;
     }
 
-    public IAuditBatch Begin() => new Batch(this, _connection!.BeginTransaction()); // BEGIN IMMEDIATE: the write lock first
+    /// <summary>BEGIN IMMEDIATE: the write lock first. Spend is kept in memory (SpendLedger), never given here.</summary>
+    public IAuditBatch Begin(IReadOnlyList<SpendClaim>? spend = null) => spend is { Count: > 0 }
+        ? throw new NotSupportedException("The SQLite chain keeps no spend: the ledger is in memory.")
+        : new Batch(this, _connection!.BeginTransaction());
+
+    public bool KeepsSpend => false;
 
     public void InsertCheckpoint(Checkpoint checkpoint) => SqliteAuditRows.InsertCheckpoint(_connection!, checkpoint);
 
@@ -158,6 +163,14 @@ internal sealed partial class SqliteAuditChainStore(SqliteDatabase database, ILo
             if (entries.Count > 0)
             {
                 _head = new AuditHead(entries[^1].Seq, entries[^1].Hash);
+            }
+        }
+
+        public void Settle(IReadOnlyList<SpendClaim> settlements)
+        {
+            if (settlements.Count > 0)
+            {
+                throw new NotSupportedException("The SQLite chain keeps no spend: the ledger is in memory.");
             }
         }
 

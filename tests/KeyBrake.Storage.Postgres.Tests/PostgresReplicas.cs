@@ -33,7 +33,7 @@ public abstract class PostgresReplicas : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         foreach (var replica in _replicas)
         {

@@ -19,4 +19,13 @@ public interface ISpendLedger
     ValueTask ReleaseAsync(LedgerReservation reservation, CancellationToken cancellationToken);
 
     ValueTask<LedgerFigures> TodayAsync(string keyId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A ledger that keeps spend beside the audit chain (PostgreSQL) decides a proxied call's reservation in the same
+    /// transaction as its <c>proxy.request</c> entry, and settles it with the entry that states the call's cost: one
+    /// commit for both, no round trip of its own. It prepares the reservation here (the key's day opened, nothing
+    /// reserved yet: <see cref="LedgerReservation.InChain"/>). Null: this ledger decides at once, with <see cref="ReserveAsync"/>.
+    /// </summary>
+    ValueTask<LedgerReservation?> PrepareAsync(string keyId, MicroUsd estimate, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<LedgerReservation?>(null);
 }

@@ -121,8 +121,15 @@ internal sealed partial class AuditLog(
     public Task<bool> AppendDurableAsync(AuditEntry entry, CancellationToken cancellationToken) =>
         Writer.AppendDurableAsync(entry, AdminCommitTimeout, abandonable: false, cancellationToken);
 
+    /// <summary>
+    /// With a ledger kept beside the chain (<see cref="IAuditChainStore.KeepsSpend"/>): completes once the entries queued
+    /// before the call, and the settlements they carry, are committed (or their batch failed). At once otherwise.
+    /// </summary>
+    public Task SettledAsync(CancellationToken cancellationToken) =>
+        chainStore.KeepsSpend ? Writer.FlushAsync(cancellationToken) : Task.CompletedTask;
+
     /// <summary>Queues an entry without waiting for its commit (waits only for room in the queue).</summary>
-    public ValueTask AppendAsync(AuditEntry entry) => Writer.AppendAsync(entry, CommitTimeout);
+    public ValueTask AppendAsync(AuditEntry entry, SpendClaim? settlement = null) => Writer.AppendAsync(entry, settlement, CommitTimeout);
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -30,8 +30,15 @@ internal sealed partial class ProxyAuditTrail(AuditLog log, TimeProvider time, I
             Details = CallDetails.FromRequest(context.Request, call),
         };
         // Abandonable: if the commit does not come in time the entry is withdrawn, and the call is refused. The writer
-        // also withdraws it when the key's key.revoked / key.expired is already sealed (SPEC §7).
-        return await log.Writer.CommitAsync(entry, log.CommitTimeout, abandonable: true, cancellationToken);
+        // also withdraws it when the key's key.revoked / key.expired is already sealed (SPEC §7), and, with a ledger kept
+        // beside the chain, when its reservation would pass the cap (decided in the same transaction).
+        var claim = call.Reservation?.Claim();
+        var result = await log.Writer.CommitAsync(entry, claim, log.CommitTimeout, abandonable: true, cancellationToken);
+        if (claim is not null)
+        {
+            call.Reservation = call.Reservation!.Decided(claim.Outcome, result == AppendResult.Committed);
+        }
+        return result;
     }
 
     public async ValueTask RecordResponseAsync(HttpContext context, ProxyCall call, MicroUsd settled, string outcome)
@@ -44,12 +51,15 @@ internal sealed partial class ProxyAuditTrail(AuditLog log, TimeProvider time, I
             HttpStatus = context.Response.StatusCode,
             VendorRequestId = VendorRequestId(context, call),
         };
-        await AppendAsync(entry);
+        await AppendAsync(entry, call.Reservation?.Settlement(settled)); // a reservation kept in the chain is settled by this entry
     }
 
     public async ValueTask RecordDeniedAsync(HttpContext context, ProxyCall call, KeyBrakeError error)
     {
-        if (log.LowOnSpace is { } problem)
+        // A call refused after its reservation (the secret is unavailable): this entry gives a reservation kept in the
+        // chain back, so it is written even when space is low (one per admitted call, not per refusal).
+        var release = call.Reservation?.Settlement(default);
+        if (log.LowOnSpace is { } problem && release is null)
         {
             // A choice between SPEC §4 (every refusal of a known key is a proxy.denied entry) and SPEC §2 (below
             // MinFreeBytes admin changes and revocations keep working): the reserve is theirs, so a key holder cannot
@@ -66,7 +76,7 @@ internal sealed partial class ProxyAuditTrail(AuditLog log, TimeProvider time, I
             HttpStatus = error.Status,
             Details = CallDetails.FromRequest(context.Request, call),
         };
-        await AppendAsync(entry);
+        await AppendAsync(entry, release);
     }
 
     private void Unrecorded(string problem)
@@ -77,15 +87,16 @@ internal sealed partial class ProxyAuditTrail(AuditLog log, TimeProvider time, I
         }
     }
 
-    private async ValueTask AppendAsync(AuditEntry entry)
+    private async ValueTask AppendAsync(AuditEntry entry, SpendClaim? settlement)
     {
         try
         {
-            await log.AppendAsync(entry);
+            await log.AppendAsync(entry, settlement);
         }
         catch (AuditUnavailableException e)
         {
             // The call itself is already decided (answered, or refused and never forwarded); say loudly what is missing.
+            // A settlement lost with it leaves its reservation counted for the day: never under the cap's count.
             Log.EntryNotQueued(logger, entry.Type, entry.RequestId, e.Message);
         }
     }

@@ -54,6 +54,9 @@ internal sealed partial class ProxyPolicyMiddleware(
         return InvokeWithKeyAsync(context, call, VaultToken.Hash(token));
     }
 
+    private static readonly KeyBrakeError AuditUnavailable = new(StatusCodes.Status503ServiceUnavailable, "audit_unavailable",
+        "The audit log could not record this call, so it was not forwarded.");
+
     private static readonly KeyBrakeError StoreUnavailable = new(StatusCodes.Status503ServiceUnavailable, AuditUnavailableHandling.Code,
         "The store that holds keys, spend and the audit log is unavailable, so this call was not forwarded.");
 
@@ -125,14 +128,19 @@ internal sealed partial class ProxyPolicyMiddleware(
             var recorded = await RecordRequestAsync(context, call);
             if (recorded != Audit.AppendResult.Committed)
             {
-                await spend.ReleaseAsync(reservation, CancellationToken.None);
-                await (recorded == Audit.AppendResult.NotCommitted
-                    ? new KeyBrakeError(StatusCodes.Status503ServiceUnavailable, "audit_unavailable",
-                        "The audit log could not record this call, so it was not forwarded.").WriteAsync(context)
+                await spend.ReleaseAsync(reservation, CancellationToken.None); // a reservation kept in the chain was never made
+                await (recorded switch
+                {
+                    Audit.AppendResult.NotCommitted => AuditUnavailable.WriteAsync(context),
+                    // SPEC §5, a reservation decided in the chain's transaction: over the cap, the entry withdrawn.
+                    Audit.AppendResult.SpendRefused => DenyAsync(context, call, SpendRefusals.For(call.Reservation!, call.Key!)!),
+                    Audit.AppendResult.SpendUnknown => StoreUnavailable.WriteAsync(context),
                     // SPEC §7: the key's revocation (or expiry) was sealed first; a request after it is refused, never forwarded.
-                    : DenyAsync(context, call, KeyErrors.Closed(call.Key!, recorded)));
+                    _ => DenyAsync(context, call, KeyErrors.Closed(call.Key!, recorded)),
+                });
                 return;
             }
+            reservation = call.Reservation!; // decided with the entry when kept in the chain
 
             var vendor = _vendors[call.Vendor];
             try

@@ -13,7 +13,7 @@ namespace KeyBrake.Spend;
 /// A shared ledger (PostgreSQL) that fails to reserve throws, and the proxy refuses the call (503); one that fails to
 /// settle or release keeps the reservation, which then counts against the cap as in doubt (fail closed, never over).
 /// </summary>
-internal sealed partial class SpendGate(Pricer pricer, IEnumerable<IPriceLookup> lookups, ISpendLedger ledger, ILogger<SpendGate> logger) : ISpendGate
+internal sealed partial class SpendGate(Pricer pricer, IEnumerable<IPriceLookup> lookups, ISpendLedger ledger, ILogger<SpendGate> logger, Audit.AuditLog? audit = null) : ISpendGate
 {
     private readonly FrozenDictionary<string, IPriceLookup> _lookups = lookups.ToFrozenDictionary(l => l.Vendor, StringComparer.Ordinal);
 
@@ -35,9 +35,9 @@ internal sealed partial class SpendGate(Pricer pricer, IEnumerable<IPriceLookup>
             _ when replayed => default,
             _ => (responseJson is null ? null : pricer.StatedPrice(decision.Vendor, responseJson)) ?? decision.Estimate,
         };
-        if (!decision.Ledger.Granted)
+        if (!decision.Ledger.Granted || decision.Ledger.InChain)
         {
-            return ValueTask.FromResult(counted);
+            return ValueTask.FromResult(counted); // in the chain: the proxy.response that states it settles it (SpendDecision.Settlement)
         }
         var settling = ledger.SettleAsync(decision.Ledger, counted, cancellationToken);
         return settling.IsCompletedSuccessfully ? ValueTask.FromResult(counted) : SettledAsync(settling, decision.Ledger, counted);
@@ -45,9 +45,9 @@ internal sealed partial class SpendGate(Pricer pricer, IEnumerable<IPriceLookup>
 
     public ValueTask ReleaseAsync(SpendDecision decision, CancellationToken cancellationToken)
     {
-        if (!decision.Ledger.Granted)
+        if (!decision.Ledger.Granted || decision.Ledger.InChain)
         {
-            return ValueTask.CompletedTask;
+            return ValueTask.CompletedTask; // in the chain: released by the entry that records the call (SpendDecision.Settlement)
         }
         var releasing = ledger.ReleaseAsync(decision.Ledger, cancellationToken);
         return releasing.IsCompletedSuccessfully ? ValueTask.CompletedTask : KeptIfFailedAsync(releasing, decision.Ledger);
@@ -55,6 +55,12 @@ internal sealed partial class SpendGate(Pricer pricer, IEnumerable<IPriceLookup>
 
     public async ValueTask<(MicroUsd Spent, MicroUsd Reserved)> TodayAsync(VaultKey key, CancellationToken cancellationToken)
     {
+        if (audit is not null)
+        {
+            // A ledger kept beside the chain is settled by the calls' proxy.response entries: the read waits until those
+            // queued before it are committed, so a call answered before the read counts as spent, not reserved.
+            await audit.SettledAsync(cancellationToken);
+        }
         var figures = await ledger.TodayAsync(key.Id, cancellationToken);
         return (new MicroUsd(figures.SpentMicros), new MicroUsd(figures.ReservedMicros));
     }
@@ -65,11 +71,27 @@ internal sealed partial class SpendGate(Pricer pricer, IEnumerable<IPriceLookup>
         {
             return ValueTask.FromResult(new SpendDecision(SpendVerdict.Unpriceable, vendor, price));
         }
+        var preparing = ledger.PrepareAsync(key.Id, price.Estimate, cancellationToken);
+        if (!preparing.IsCompletedSuccessfully)
+        {
+            return InChainAsync(key, vendor, price, preparing);
+        }
+        if (preparing.Result is { } prepared)
+        {
+            return ValueTask.FromResult(InChain(key, vendor, price, prepared));
+        }
         var reserving = ledger.ReserveAsync(key.Id, key.DailyCapMicros, price.Estimate, cancellationToken);
         return reserving.IsCompletedSuccessfully
             ? ValueTask.FromResult(Decide(key, vendor, price, reserving.Result))
             : DecideAsync(key, vendor, price, reserving);
     }
+
+    /// <summary>A ledger kept beside the chain: prepared here, decided with the call's <c>proxy.request</c> (step 8).</summary>
+    private static async ValueTask<SpendDecision> InChainAsync(VaultKey key, string vendor, Price price, ValueTask<LedgerReservation?> preparing) =>
+        InChain(key, vendor, price, await preparing ?? throw new InvalidOperationException("A ledger prepares every reservation or none."));
+
+    private static SpendDecision InChain(VaultKey key, string vendor, Price price, LedgerReservation prepared) =>
+        new(SpendVerdict.InChain, vendor, price, new MicroUsd(key.DailyCapMicros), prepared);
 
     /// <summary>An amount known only upstream (SPEC §5): the vendor's lookup reads it; no lookup for the vendor fails closed.</summary>
     private async ValueTask<SpendDecision> LookUpThenReserveAsync(VaultKey key, SpendRequest request, UpstreamLookup lookup, CancellationToken cancellationToken)

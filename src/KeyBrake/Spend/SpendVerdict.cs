@@ -11,4 +11,10 @@ internal enum SpendVerdict
 
     /// <summary>The call can move money but cannot be priced: 422 <c>unpriceable_request</c>.</summary>
     Unpriceable,
+
+    /// <summary>
+    /// Priced, to be reserved with the call's <c>proxy.request</c> in the chain's transaction (a ledger kept beside the
+    /// chain): the call goes on to step 8, whose commit decides it (<see cref="SpendDecision.Decided"/>).
+    /// </summary>
+    InChain,
 }

@@ -1,0 +1,215 @@
+using System.Security.Cryptography;
+using KeyBrake.Audit;
+using KeyBrake.Spend;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace KeyBrake.Storage.Postgres.Tests;
+
+/// <summary>
+/// The proxy's path on PostgreSQL (SPEC §5, §9): a call's reservation rides its <c>proxy.request</c> into the chain
+/// writer's batch, is decided in that batch's transaction (refused: the entry is withdrawn), and is settled by the entry
+/// that states the call's cost. Real writers of several replicas on one database, as the host starts them.
+/// </summary>
+public sealed class PostgresSpendInChainTests : PostgresReplicas
+{
+    private const long Cap = 100 * MicroUsd.PerUsd;
+    private static readonly MicroUsd FiveUsd = new(5 * MicroUsd.PerUsd);
+    private static readonly TimeSpan LongWait = TimeSpan.FromSeconds(30);
+
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 6, 3, 12, 0, 0, TimeSpan.Zero));
+    private readonly ECDsa _signingKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly string _files = Directory.CreateTempSubdirectory("keybrake-spend-in-chain-").FullName;
+    private readonly List<AuditWriter> _writers = [];
+
+    [Fact]
+    public async Task Reservations_RidingTheirRequestsOnThreeReplicas_200CallsOf5Usd_Against100UsdCap_CommitExactly20_AndSettleWithTheirResponses()
+    {
+        var replicas = await ReplicasAsync(3);
+        using var start = new ManualResetEventSlim();
+        var calls = Enumerable.Range(0, 200).Select(i => Task.Run(async () =>
+        {
+            start.Wait();
+            var (ledger, writer) = replicas[i % 3];
+            var claim = (await ledger.PrepareAsync("key_burst", FiveUsd, CancellationToken.None))!.Value.Claim(Cap);
+            var result = await writer.CommitAsync(Request("key_burst", $"req_{i}"), claim, LongWait, abandonable: true, CancellationToken.None);
+            return (Index: i, Result: result, Claim: claim);
+        })).ToList();
+        start.Set();
+        var results = await Task.WhenAll(calls);
+
+        var committed = results.Where(r => r.Result == AppendResult.Committed).ToList();
+        Assert.Equal(20, committed.Count);
+        Assert.All(committed, r => Assert.True(r.Claim.Outcome!.Value.Granted));
+        var refused = results.Where(r => r.Result != AppendResult.Committed).ToList();
+        Assert.All(refused, r => Assert.Equal(AppendResult.SpendRefused, r.Result));
+        Assert.All(refused, r => Assert.True(r.Claim.Outcome is { Granted: false } o && o.SpentMicros + o.ReservedMicros + FiveUsd.Value > Cap, $"{r.Claim.Outcome}"));
+        var chain = await ReadAllAsync(replicas[0]);
+        Assert.Equal(committed.Select(r => $"req_{r.Index}").Order(), chain.Where(e => e.Type == AuditTypes.ProxyRequest).Select(e => e.RequestId!).Order());
+        Assert.Equal(new LedgerFigures(0, Cap), await replicas[1].Ledger.TodayAsync("key_burst", CancellationToken.None));
+
+        // Each call settled by its proxy.response on another replica than reserved it: some for less, some released.
+        var spent = 0L;
+        foreach (var (call, n) in committed.Select((c, n) => (c, n)))
+        {
+            var counted = n % 4 == 0 ? 0 : MicroUsd.PerUsd + n;
+            spent += counted;
+            var settlement = SpendClaim.Settle("key_burst", call.Claim.Day, FiveUsd.Value, counted);
+            await replicas[(call.Index + 1) % 3].Writer.AppendAsync(Response("key_burst", $"req_{call.Index}", counted), settlement, LongWait);
+        }
+        foreach (var (_, writer) in replicas)
+        {
+            Assert.True(await writer.FlushAsync(CancellationToken.None));
+        }
+        Assert.Equal(new LedgerFigures(spent, 0), await replicas[2].Ledger.TodayAsync("key_burst", CancellationToken.None));
+        Assert.True(ChainCheck.Full(replicas[0].Reader, [.. replicas.SelectMany(r => r.Writer.AllCheckpoints()).Distinct()], _signingKey).Ok);
+    }
+
+    [Fact]
+    public async Task ARequestWithdrawnForItsKeysRevocation_GivesItsReservationBackInTheSameTransaction()
+    {
+        var replicas = await ReplicasAsync(2);
+        var (a, b) = (replicas[0], replicas[1]);
+        // B knows the key as open (its writer has the key's state cached) and has one call reserved.
+        Assert.Equal(AppendResult.Committed, await CallAsync(b, "key_1", "req_before"));
+        Assert.Equal(AppendResult.Committed, await a.Writer.CommitAsync(KeyEntry(AuditTypes.KeyRevoked, "key_1"), LongWait, abandonable: false, CancellationToken.None));
+
+        // B's next batch decides the reservation (granted: the cap has room) before it learns of the revocation.
+        var after = await CallAsync(b, "key_1", "req_after");
+
+        Assert.Equal(AppendResult.KeyRevoked, after);
+        Assert.Equal(new LedgerFigures(0, FiveUsd.Value), await a.Ledger.TodayAsync("key_1", CancellationToken.None));
+        Assert.DoesNotContain(await ReadAllAsync(a), e => e.RequestId == "req_after");
+    }
+
+    [Fact]
+    public async Task AClaimWhoseDayRowIsGone_IsWithdrawnAsUnknown_AndTheNextCallOpensTheDayAgain()
+    {
+        var replica = (await ReplicasAsync(1))[0];
+        Assert.Equal(AppendResult.Committed, await CallAsync(replica, "key_1", "req_1"));
+        await ExecuteAsync("ALTER TABLE spend_days DISABLE TRIGGER USER; DELETE FROM spend_days WHERE key_id = 'key_1'");
+
+        var withoutRow = await CallAsync(replica, "key_1", "req_2");
+        var reopened = await CallAsync(replica, "key_1", "req_3");
+
+        Assert.Equal(AppendResult.SpendUnknown, withoutRow); // refused (503), never written: its spend could not be counted
+        Assert.Equal(AppendResult.Committed, reopened);
+        Assert.Equal(["req_1", "req_3"], (await ReadAllAsync(replica)).Where(e => e.Type == AuditTypes.ProxyRequest).Select(e => e.RequestId!));
+        // Reopened from the chain: req_1 has no response yet, so it counts as spent (in doubt); req_3 is reserved.
+        Assert.Equal(new LedgerFigures(FiveUsd.Value, FiveUsd.Value), await replica.Ledger.TodayAsync("key_1", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ARowHeldOutsideKeyBrake_FailsTheChainsBatchAfterTheLockTimeout_AndTheChainGoesOn()
+    {
+        // A session outside KeyBrake holds a key's spend row and never lets go: the chain's batch that needs it gives up
+        // after the lock time-out (its call is refused) instead of holding the chain of every replica behind it.
+        var replica = (await ReplicasAsync(1))[0];
+        Assert.Equal(AppendResult.Committed, await CallAsync(replica, "key_held", "req_open")); // the day is open
+        await using var holder = new NpgsqlConnection(ConnectionString);
+        await holder.OpenAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM spend_days WHERE key_id = 'key_held' FOR UPDATE", holder, hold))
+        {
+            await lockRow.ExecuteNonQueryAsync();
+        }
+
+        var started = TimeProvider.System.GetTimestamp();
+        var blocked = await CallAsync(replica, "key_held", "req_blocked").WaitAsync(TimeSpan.FromSeconds(20));
+        var waited = TimeProvider.System.GetElapsedTime(started);
+        var next = await CallAsync(replica, "key_free", "req_free").WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(AppendResult.NotCommitted, blocked);
+        Assert.InRange(waited, TimeSpan.FromSeconds(4.5), TimeSpan.FromSeconds(20)); // the 5 s lock time-out, not forever
+        Assert.Equal(AppendResult.Committed, next);
+        await hold.RollbackAsync();
+        Assert.Equal(AppendResult.Committed, await CallAsync(replica, "key_held", "req_later"));
+    }
+
+    private static async Task<AppendResult> CallAsync(Replica replica, string keyId, string requestId)
+    {
+        var claim = (await replica.Ledger.PrepareAsync(keyId, FiveUsd, CancellationToken.None))!.Value.Claim(Cap);
+        return await replica.Writer.CommitAsync(Request(keyId, requestId), claim, LongWait, abandonable: true, CancellationToken.None);
+    }
+
+    private sealed record Replica(ISpendLedger Ledger, AuditWriter Writer, IAuditReader Reader)
+    {
+        public void Deconstruct(out ISpendLedger ledger, out AuditWriter writer) => (ledger, writer) = (Ledger, Writer);
+    }
+
+    /// <summary>Replicas on the test's database, each with its ledger and its chain writer as the host starts them.</summary>
+    private async Task<Replica[]> ReplicasAsync(int count)
+    {
+        var providers = await StartReplicasAsync(count, _clock, SpendHistoryOfTheChain.UntilTheAuditReaderIsRegistered);
+        return [.. providers.Select((provider, i) =>
+        {
+            var reader = provider.GetRequiredService<IAuditReader>();
+            var writer = new AuditWriter(
+                new AuditWriterOptions { CheckpointFile = Path.Combine(_files, $"checkpoints-{_writers.Count}.ndjson") },
+                provider.GetRequiredService<IAuditChainStore>(), reader, _signingKey, TimeProvider.System, NullLogger.Instance,
+                provider.GetRequiredService<InProcessCommitSignal>());
+            _writers.Add(writer);
+            Assert.True(writer.Start().Ok);
+            return new Replica(provider.GetRequiredService<ISpendLedger>(), writer, reader);
+        })];
+    }
+
+    /// <summary>Every committed entry, once everything the replica queued is committed.</summary>
+    private static async Task<List<AuditEntry>> ReadAllAsync(Replica replica)
+    {
+        Assert.True(await replica.Writer.FlushAsync(CancellationToken.None));
+        var entries = new List<AuditEntry>();
+        await foreach (var entry in replica.Reader.ExportAsync(new AuditFilter(), CancellationToken.None))
+        {
+            entries.Add(entry);
+        }
+        return entries;
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static AuditEntry Request(string keyId, string requestId) => Entry(AuditTypes.ProxyRequest, keyId, requestId, FiveUsd.Value);
+
+    private static AuditEntry Response(string keyId, string requestId, long counted) => Entry(AuditTypes.ProxyResponse, keyId, requestId, counted);
+
+    private static AuditEntry KeyEntry(string type, string keyId) => new()
+    {
+        Ts = "2026-06-03T12:00:00.000Z",
+        Type = type,
+        KeyId = keyId,
+        Actor = "principal:ops",
+    };
+
+    private static AuditEntry Entry(string type, string keyId, string requestId, long cost) => new()
+    {
+        Ts = "2026-06-03T12:00:00.000Z",
+        Type = type,
+        RequestId = requestId,
+        KeyId = keyId,
+        Label = "run-1",
+        Actor = "key:" + keyId,
+        Vendor = "stripe",
+        Method = "POST",
+        Path = "/v1/payment_intents",
+        CostUsdMicros = cost,
+    };
+
+    public override async Task DisposeAsync()
+    {
+        foreach (var writer in _writers)
+        {
+            await writer.DisposeAsync();
+        }
+        await base.DisposeAsync();
+        _signingKey.Dispose();
+        Directory.Delete(_files, recursive: true);
+    }
+}
