@@ -7,6 +7,8 @@ namespace KeyBrake.Bench;
 /// <summary>
 /// Records nothing and accepts everything: the G0 variant (KeyBrake with a no-op audit trail), which prices the audit
 /// log against G. Bench-only (it reaches KeyBrake's internals through InternalsVisibleTo); never shipped as a choice.
+/// On SQLite only: on PostgreSQL a call's reservation is decided with its proxy.request, so without the trail nothing
+/// would be reserved (run.sh has no G0 on PostgreSQL).
 /// </summary>
 internal sealed class NoProxyAuditTrail : IProxyAuditTrail
 {

@@ -76,9 +76,9 @@ public sealed class PostgresSpendLedgerReplicaTests : PostgresReplicas
     [Fact]
     public async Task Batches_AskingForTwoKeysInOppositeOrdersOnTwoReplicas_LockThemInOneOrder_AndNeverDeadlock()
     {
-        // Replica 0's batch asks for key A, then B; replica 1's for B, then A. A third session holds A's row until both
-        // wait. Locked in arrival order, replica 0 would get A and wait for B while replica 1 holds B and waits for A: the
-        // server aborts one (40P01) and its calls fail. Locked in key order, replica 1 waits for A before touching B.
+        // Replica 0 asks for key A, then B; replica 1 for B, then A. A third session holds A's row until both wait.
+        // The port's own calls are one claim per statement, so none holds one row while waiting for another; the
+        // chain's batches, which hold several, lock them in key order (keybrake_spend_apply) under the one chain lock.
         var ledgers = (await StartReplicasAsync(2, _clock, SpendHistoryOfTheChain.UntilTheAuditReaderIsRegistered))
             .Select(r => r.GetRequiredService<ISpendLedger>()).ToArray();
         const string a = "key_order_a", b = "key_order_b";
