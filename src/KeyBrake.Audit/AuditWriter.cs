@@ -374,6 +374,10 @@ public sealed partial class AuditWriter : IAsyncDisposable
                 else if (!pending.IsAbandoned)
                 {
                     pending.Unclaim();
+                    // The failed batch may have committed with its answer lost: a settlement applied twice would count
+                    // the reservation off twice (under the cap's true count). Its entry is retried; the settlement is
+                    // not, so its reservation stays counted for the day, never less (fail closed).
+                    pending.DropSettlement();
                     _retry.Add(pending);
                 }
             }
@@ -488,8 +492,18 @@ public sealed partial class AuditWriter : IAsyncDisposable
     {
         public static readonly Pending Tick = new(null!, false, false);
 
+        private SpendClaim? _claim = claim;
+
         /// <summary>A reservation (on a <c>proxy.request</c>) or a settlement decided in the entry's transaction.</summary>
-        public SpendClaim? Claim => claim;
+        public SpendClaim? Claim => _claim;
+
+        public void DropSettlement()
+        {
+            if (_claim is { IsReservation: false })
+            {
+                _claim = null;
+            }
+        }
 
         private int _state; // 0 queued, 1 taken by the writer, 2 withdrawn by its caller
 

@@ -113,7 +113,8 @@ internal sealed class PostgresSpendLedger(PostgresDatabase database, ISpendHisto
 
     /// <summary>
     /// For statements that may go twice (a read, the day's insert that does nothing the second time): after the server
-    /// restarted, every idle connection of the pool is dead and fails its first use; the pool is cleared and the
+    /// restarted (or terminated its sessions), every idle connection of the pool is dead and fails its first use (an I/O
+    /// error, or 57P01 / 57P02 from the server); the pool is cleared and the
     /// statement goes once more on a new one. (The proxy's path never waits on this pool: its claims ride the chain's
     /// own connection, which the writer replaces by itself.)
     /// </summary>
@@ -123,7 +124,8 @@ internal sealed class PostgresSpendLedger(PostgresDatabase database, ISpendHisto
         {
             return await statement();
         }
-        catch (NpgsqlException e) when (e is not PostgresException)
+        catch (NpgsqlException e) when (e is not PostgresException
+            || e is PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown })
         {
             database.LedgerSource.Clear();
             return await statement();

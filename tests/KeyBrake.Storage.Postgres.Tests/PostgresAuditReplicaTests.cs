@@ -208,21 +208,7 @@ public sealed class PostgresAuditReplicaTests : AuditConformance
         return writer;
     }
 
-    /// <summary>
-    /// Takes the database away as a lost server or network does (every session terminated, new ones refused), or gives
-    /// it back. From a superuser session on another database.
-    /// </summary>
-    private async Task SetReachableAsync(bool reachable)
-    {
-        var name = new NpgsqlConnectionStringBuilder(_postgres.ConnectionString).Database!;
-        await using var connection = new NpgsqlConnection(TestPostgres.ServerConnectionString);
-        await connection.OpenAsync();
-        await connection.ExecuteAsync($"ALTER DATABASE {name} ALLOW_CONNECTIONS {(reachable ? "true" : "false")}");
-        if (!reachable)
-        {
-            await connection.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @name AND pid <> pg_backend_pid()", new { name });
-        }
-    }
+    private Task SetReachableAsync(bool reachable) => _postgres.SetReachableAsync(reachable);
 
     private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout)
     {

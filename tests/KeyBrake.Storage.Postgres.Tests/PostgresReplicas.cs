@@ -13,6 +13,9 @@ public abstract class PostgresReplicas : IAsyncLifetime
 
     protected string ConnectionString => _postgres.ConnectionString;
 
+    /// <summary>The database taken away (every session terminated, new ones refused) or given back.</summary>
+    protected Task SetReachableAsync(bool reachable) => _postgres.SetReachableAsync(reachable);
+
     /// <summary>One more replica on the test's database.</summary>
     protected async Task<IServiceProvider> StartReplicaAsync(TimeProvider time, Action<IServiceCollection>? configure = null)
     {

@@ -128,6 +128,41 @@ public sealed class PostgresSpendInChainTests : PostgresReplicas
         Assert.Equal(AppendResult.Committed, await CallAsync(replica, "key_held", "req_later"));
     }
 
+    [Fact]
+    public async Task ASettlementWhoseBatchFailed_IsNotRetriedWithItsEntry_SoItsReservationStaysCounted()
+    {
+        // A failed batch may have committed with its answer lost: retried, its settlement could count a reservation off
+        // twice. The entry is retried (it must not be lost); the settlement is not, and the reservation stays counted.
+        var replica = (await ReplicasAsync(1))[0];
+        var claim = (await replica.Ledger.PrepareAsync("key_1", FiveUsd, CancellationToken.None))!.Value.Claim(Cap);
+        Assert.Equal(AppendResult.Committed, await replica.Writer.CommitAsync(Request("key_1", "req_1"), claim, LongWait, abandonable: true, CancellationToken.None));
+
+        await SetReachableAsync(false);
+        try
+        {
+            await replica.Writer.AppendAsync(Response("key_1", "req_1", FiveUsd.Value), SpendClaim.Settle("key_1", claim.Day, FiveUsd.Value, FiveUsd.Value), LongWait);
+            await WaitForAsync(() => replica.Writer.Failure is not null);
+        }
+        finally
+        {
+            await SetReachableAsync(true);
+        }
+        await WaitForAsync(() => replica.Writer.Failure is null);
+
+        Assert.Contains(await ReadAllAsync(replica), e => e.Type == AuditTypes.ProxyResponse && e.RequestId == "req_1");
+        Assert.Equal(new LedgerFigures(0, FiveUsd.Value), await replica.Ledger.TodayAsync("key_1", CancellationToken.None));
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var until = TimeProvider.System.GetUtcNow().AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(TimeProvider.System.GetUtcNow() < until, "not within 30 s");
+            await Task.Delay(10);
+        }
+    }
+
     private static async Task<AppendResult> CallAsync(Replica replica, string keyId, string requestId)
     {
         var claim = (await replica.Ledger.PrepareAsync(keyId, FiveUsd, CancellationToken.None))!.Value.Claim(Cap);

@@ -50,6 +50,22 @@ internal sealed class PostgresTestStore
         return connection; // closing the session releases the lock
     }
 
+    /// <summary>
+    /// Takes the database away as a lost server or network does (every session terminated, new ones refused), or gives
+    /// it back. From a superuser session on another database.
+    /// </summary>
+    public async Task SetReachableAsync(bool reachable)
+    {
+        var name = new NpgsqlConnectionStringBuilder(ConnectionString).Database!;
+        await using var connection = new NpgsqlConnection(TestPostgres.ServerConnectionString);
+        await connection.OpenAsync();
+        await connection.ExecuteAsync($"ALTER DATABASE {name} ALLOW_CONNECTIONS {(reachable ? "true" : "false")}");
+        if (!reachable)
+        {
+            await connection.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @name AND pid <> pg_backend_pid()", new { name });
+        }
+    }
+
     /// <summary>What the database's owner can do: drop the append-only trigger and edit an entry.</summary>
     public bool Tamper(long seq)
     {
