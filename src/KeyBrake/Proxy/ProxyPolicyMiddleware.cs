@@ -134,7 +134,7 @@ internal sealed partial class ProxyPolicyMiddleware(
                     Audit.AppendResult.NotCommitted => AuditUnavailable.WriteAsync(context),
                     // SPEC §5, a reservation decided in the chain's transaction: over the cap, the entry withdrawn.
                     Audit.AppendResult.SpendRefused => DenyAsync(context, call, SpendRefusals.For(call.Reservation!, call.Key!)!),
-                    Audit.AppendResult.SpendUnknown => StoreUnavailable.WriteAsync(context),
+                    Audit.AppendResult.SpendUnknown => SpendUnknownAsync(context, call),
                     // SPEC §7: the key's revocation (or expiry) was sealed first; a request after it is refused, never forwarded.
                     _ => DenyAsync(context, call, KeyErrors.Closed(call.Key!, recorded)),
                 });
@@ -165,6 +165,14 @@ internal sealed partial class ProxyPolicyMiddleware(
         {
             KeyBrakeMetrics.ReservationsInFlight.Add(-1, vendorTag);
         }
+    }
+
+    /// <summary>The store had no spend row for the call's reservation (removed outside KeyBrake): refused like an unreachable store.</summary>
+    private Task SpendUnknownAsync(HttpContext context, ProxyCall call)
+    {
+        Log.StoreUnavailable(logger, call.RequestId, $"no spend row for key {call.Key!.Id} today; the next call opens it again");
+        KeyBrakeMetrics.Denied(call.Vendor, StoreUnavailable.Code);
+        return StoreUnavailable.WriteAsync(context);
     }
 
     /// <summary>Steps 3–5 for a known key: its status, its vendor, its allowlist and Stripe-Account. Null when the call may proceed.</summary>
