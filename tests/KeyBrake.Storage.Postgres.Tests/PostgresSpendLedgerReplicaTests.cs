@@ -74,7 +74,7 @@ public sealed class PostgresSpendLedgerReplicaTests : PostgresReplicas
     }
 
     [Fact]
-    public async Task Batches_AskingForTwoKeysInOppositeOrdersOnTwoReplicas_LockThemInOneOrder_AndNeverDeadlock()
+    public async Task TwoReplicas_AskingForTwoKeysInOppositeOrders_WhileARowIsHeld_NeverDeadlock()
     {
         // Replica 0 asks for key A, then B; replica 1 for B, then A. A third session holds A's row until both wait.
         // The port's own calls are one claim per statement, so none holds one row while waiting for another; the
