@@ -114,6 +114,11 @@ public sealed partial class AuditWriter : IAsyncDisposable
     /// </summary>
     public async Task<AppendResult> CommitAsync(AuditEntry entry, SpendClaim? spend, TimeSpan timeout, bool abandonable, CancellationToken cancellationToken)
     {
+        if (spend is { IsReservation: true } && !abandonable)
+        {
+            // A retried reservation whose first commit may have happened would be made twice; its call must be refused instead.
+            throw new ArgumentException("A reservation rides an abandonable entry (its call is refused if the batch fails).", nameof(abandonable));
+        }
         var pending = new Pending(entry, abandonable, durable: true, Claimed(spend));
         var started = _time.GetTimestamp();
         if (!_queue.Writer.TryWrite(pending))
@@ -154,6 +159,10 @@ public sealed partial class AuditWriter : IAsyncDisposable
     /// </summary>
     public async ValueTask AppendAsync(AuditEntry entry, SpendClaim? settlement, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        if (settlement is { IsReservation: true })
+        {
+            throw new ArgumentException("A reservation is decided with an entry its caller waits for (CommitAsync).", nameof(settlement));
+        }
         var pending = new Pending(entry, abandonable: false, durable: false, Claimed(settlement));
         if (_queue.Writer.TryWrite(pending))
         {
@@ -267,6 +276,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
         var sealing = new List<Pending>(batch.Count);
         var withdrawn = new List<(Pending Pending, AppendResult Why)>();
         var giveBack = new List<SpendClaim>();
+        var committing = false;
         try
         {
             while (true)
@@ -331,6 +341,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
                 // busy has withdrawn its entry, and that entry must not be committed.
                 if (sealing.All(p => p.TryClaim()))
                 {
+                    committing = true;
                     transaction.Commit();
                     AuditMetrics.CommitDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
                     AuditMetrics.EntriesCommitted.Add(sealing.Count);
@@ -374,10 +385,14 @@ public sealed partial class AuditWriter : IAsyncDisposable
                 else if (!pending.IsAbandoned)
                 {
                     pending.Unclaim();
-                    // The failed batch may have committed with its answer lost: a settlement applied twice would count
-                    // the reservation off twice (under the cap's true count). Its entry is retried; the settlement is
-                    // not, so its reservation stays counted for the day, never less (fail closed).
-                    pending.DropSettlement();
+                    if (committing)
+                    {
+                        // The batch failed in its commit, which may have happened with its answer lost: a settlement
+                        // applied twice would count a reservation off twice. The entry is retried; its settlement is
+                        // not, so the reservation stays counted at its estimate (fail closed). A batch that failed
+                        // before its commit was rolled back: its settlements go again with their entries.
+                        pending.DropSettlement();
+                    }
                     _retry.Add(pending);
                 }
             }

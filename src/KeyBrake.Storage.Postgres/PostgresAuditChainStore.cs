@@ -124,6 +124,13 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
             Broken();
             throw;
         }
+        catch (Exception e)
+        {
+            // Anything else (a result the store did not expect) must not leave the transaction open, holding the chain
+            // lock against every replica: the session is closed, and the writer retries the batch on a new one.
+            Broken();
+            throw new InvalidOperationException($"The chain's batch could not begin: {e.Message}", e);
+        }
     }
 
     private void CatchUp(long headSeq, List<(string KeyId, long? RunSeq, string Type)> since)

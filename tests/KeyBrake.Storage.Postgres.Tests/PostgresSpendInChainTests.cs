@@ -129,13 +129,12 @@ public sealed class PostgresSpendInChainTests : PostgresReplicas
     }
 
     [Fact]
-    public async Task ASettlementWhoseBatchFailed_IsNotRetriedWithItsEntry_SoItsReservationStaysCounted()
+    public async Task ASettlementWhoseBatchFailedBeforeItsCommit_GoesAgainWithItsEntry()
     {
-        // A failed batch may have committed with its answer lost: retried, its settlement could count a reservation off
-        // twice. The entry is retried (it must not be lost); the settlement is not, and the reservation stays counted.
+        // The database is unreachable: the batch fails before anything is sent, so it is known not to have happened,
+        // and the response entry and its settlement are retried together.
         var replica = (await ReplicasAsync(1))[0];
-        var claim = (await replica.Ledger.PrepareAsync("key_1", FiveUsd, CancellationToken.None))!.Value.Claim(Cap);
-        Assert.Equal(AppendResult.Committed, await replica.Writer.CommitAsync(Request("key_1", "req_1"), claim, LongWait, abandonable: true, CancellationToken.None));
+        var claim = await ReservedAsync(replica, "req_1");
 
         await SetReachableAsync(false);
         try
@@ -150,7 +149,37 @@ public sealed class PostgresSpendInChainTests : PostgresReplicas
         await WaitForAsync(() => replica.Writer.Failure is null);
 
         Assert.Contains(await ReadAllAsync(replica), e => e.Type == AuditTypes.ProxyResponse && e.RequestId == "req_1");
+        Assert.Equal(new LedgerFigures(FiveUsd.Value, 0), await replica.Ledger.TodayAsync("key_1", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ASettlementWhoseBatchFailedInItsCommit_IsNotRetried_SoItsReservationStaysCounted()
+    {
+        // A batch that fails in the round trip that carries COMMIT may have committed with its answer lost: retried,
+        // its settlement could count a reservation off twice. The entry is retried (it must not be lost); the
+        // settlement is not, and the reservation stays counted at its estimate. (Here the server refuses the entry.)
+        var replica = (await ReplicasAsync(1))[0];
+        var claim = await ReservedAsync(replica, "req_1");
+        await ExecuteAsync("""
+            CREATE FUNCTION refuse_response() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN IF NEW.type = 'proxy.response' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$;
+            CREATE TRIGGER refuse_response BEFORE INSERT ON audit_entries FOR EACH ROW EXECUTE FUNCTION refuse_response();
+            """);
+
+        await replica.Writer.AppendAsync(Response("key_1", "req_1", FiveUsd.Value), SpendClaim.Settle("key_1", claim.Day, FiveUsd.Value, FiveUsd.Value), LongWait);
+        await WaitForAsync(() => replica.Writer.Failure is not null);
+        await ExecuteAsync("DROP TRIGGER refuse_response ON audit_entries");
+        await WaitForAsync(() => replica.Writer.Failure is null);
+
+        Assert.Contains(await ReadAllAsync(replica), e => e.Type == AuditTypes.ProxyResponse && e.RequestId == "req_1");
         Assert.Equal(new LedgerFigures(0, FiveUsd.Value), await replica.Ledger.TodayAsync("key_1", CancellationToken.None));
+    }
+
+    private static async Task<SpendClaim> ReservedAsync(Replica replica, string requestId)
+    {
+        var claim = (await replica.Ledger.PrepareAsync("key_1", FiveUsd, CancellationToken.None))!.Value.Claim(Cap);
+        Assert.Equal(AppendResult.Committed, await replica.Writer.CommitAsync(Request("key_1", requestId), claim, LongWait, abandonable: true, CancellationToken.None));
+        return claim;
     }
 
     private static async Task WaitForAsync(Func<bool> condition)
