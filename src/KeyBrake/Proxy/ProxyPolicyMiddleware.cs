@@ -134,7 +134,9 @@ internal sealed partial class ProxyPolicyMiddleware(
                     Audit.AppendResult.NotCommitted => AuditUnavailable.WriteAsync(context),
                     // SPEC §5, a reservation decided in the chain's transaction: over the cap, the entry withdrawn.
                     Audit.AppendResult.SpendRefused => DenyAsync(context, call, SpendRefusals.For(call.Reservation!, call.Key!)!),
-                    Audit.AppendResult.SpendUnknown => SpendUnknownAsync(context, call),
+                    // No spend row to decide it on (removed outside KeyBrake; the next call opens it again): refused like
+                    // an unreachable store, and recorded, since the store itself answers.
+                    Audit.AppendResult.SpendUnknown => DenyAsync(context, call, StoreUnavailable),
                     // SPEC §7: the key's revocation (or expiry) was sealed first; a request after it is refused, never forwarded.
                     _ => DenyAsync(context, call, KeyErrors.Closed(call.Key!, recorded)),
                 });
@@ -165,14 +167,6 @@ internal sealed partial class ProxyPolicyMiddleware(
         {
             KeyBrakeMetrics.ReservationsInFlight.Add(-1, vendorTag);
         }
-    }
-
-    /// <summary>The store had no spend row for the call's reservation (removed outside KeyBrake): refused like an unreachable store.</summary>
-    private Task SpendUnknownAsync(HttpContext context, ProxyCall call)
-    {
-        Log.StoreUnavailable(logger, call.RequestId, $"no spend row for key {call.Key!.Id} today; the next call opens it again");
-        KeyBrakeMetrics.Denied(call.Vendor, StoreUnavailable.Code);
-        return StoreUnavailable.WriteAsync(context);
     }
 
     /// <summary>Steps 3–5 for a known key: its status, its vendor, its allowlist and Stripe-Account. Null when the call may proceed.</summary>
@@ -248,7 +242,7 @@ internal sealed partial class ProxyPolicyMiddleware(
             // SPEC §9: another replica may have revoked the key since this one cached it (its notification is on its
             // way). The chain refuses such a key's request at step 8; a refusal before it must say so too, so the
             // store is asked again, on this rare path only.
-            var current = await keys.ReloadAsync(cached.TokenHash, context.RequestAborted);
+            var current = await ReloadOrNullAsync(cached);
             error = current?.StatusAt(time.GetUtcNow()) switch
             {
                 KeyStatus.Revoked => KeyErrors.Revoked(current),
@@ -262,6 +256,22 @@ internal sealed partial class ProxyPolicyMiddleware(
             .SetTag("http.response.status_code", error.Status);
         await audit.RecordDeniedAsync(context, call, error);
         await error.WriteAsync(context);
+    }
+
+    /// <summary>
+    /// The key as the store has it now; null when the store cannot say (the refusal then stands as it is, and is
+    /// recorded: a reservation it gives back rides its entry).
+    /// </summary>
+    private async Task<VaultKey?> ReloadOrNullAsync(VaultKey cached)
+    {
+        try
+        {
+            return await keys.ReloadAsync(cached.TokenHash, CancellationToken.None);
+        }
+        catch (Exception e) when (Spend.SpendUnavailableException.IsStoreFailure(e))
+        {
+            return null;
+        }
     }
 
     /// <summary>Step 10, and the upstream failures YARP reports: 502 upstream_unreachable, 504 upstream_timeout.</summary>
