@@ -29,4 +29,10 @@ public enum AppendResult
     /// something outside KeyBrake removed it), so nothing could be decided. Its call is refused with 503.
     /// </summary>
     SpendUnknown,
+
+    /// <summary>
+    /// Withdrawn, never written: the store could not decide the reservation now (its key's spend row is held by a
+    /// session outside KeyBrake). Its call is refused with 503; a retry may succeed.
+    /// </summary>
+    SpendBusy,
 }

@@ -25,6 +25,9 @@ public sealed partial class AuditWriter : IAsyncDisposable
     /// <summary>Per key: its last run_seq and whether its key.revoked / key.expired is sealed. Read from the store on a miss.</summary>
     private readonly Dictionary<string, KeyState> _keys = new(StringComparer.Ordinal);
     private readonly List<Pending> _retry = [];
+
+    /// <summary>Settlements whose key's row was held elsewhere when their entry was committed: they go with the next batches.</summary>
+    private readonly List<SpendClaim> _carried = [];
     private readonly IAuditChainStore _store;
     private readonly IAuditReader _reader;
     private readonly InProcessCommitSignal _signal;
@@ -250,7 +253,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
                     batch.Add(item);
                 }
             }
-            var committed = batch.Count == 0 || Commit(batch);
+            var committed = (batch.Count == 0 && _carried.Count == 0) || Commit(batch);
             foreach (var flush in flushes)
             {
                 flush.Complete(committed ? AppendResult.Committed : AppendResult.NotCommitted);
@@ -286,7 +289,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
                 withdrawn.Clear();
                 _sealed.Clear();
                 giveBack.Clear();
-                using var transaction = _store.Begin(ClaimsOf(batch));
+                using var transaction = _store.Begin(ClaimsOf(_carried, batch));
                 (seq, hash) = transaction.Head;
                 if (seq != _seq || hash != _hash)
                 {
@@ -311,8 +314,14 @@ public sealed partial class AuditWriter : IAsyncDisposable
                         }
                         if (pending.Claim is { IsReservation: true } claim && claim.Outcome is not { Granted: true })
                         {
-                            // SPEC §5: over the cap (or no day to count it against): the call is refused, its entry never written.
-                            withdrawn.Add((pending, claim.Outcome is null ? AppendResult.SpendUnknown : AppendResult.SpendRefused));
+                            // SPEC §5: over the cap (or no day to count it against, or its row held elsewhere): the call is
+                            // refused, its entry never written.
+                            withdrawn.Add((pending, claim switch
+                            {
+                                { Busy: true } => AppendResult.SpendBusy,
+                                { Outcome: null } => AppendResult.SpendUnknown,
+                                _ => AppendResult.SpendRefused,
+                            }));
                             continue;
                         }
                         if (entry.IsProxyEntry)
@@ -354,7 +363,7 @@ public sealed partial class AuditWriter : IAsyncDisposable
                     pending.Unclaim();
                 }
                 batch.RemoveAll(p => p.IsAbandoned);
-                if (batch.Count == 0)
+                if (batch.Count == 0 && _carried.Count == 0)
                 {
                     return true;
                 }
@@ -374,6 +383,10 @@ public sealed partial class AuditWriter : IAsyncDisposable
                     pending.Complete(AppendResult.NotCommitted);
                 }
                 return true;
+            }
+            if (committing)
+            {
+                _carried.Clear(); // carried settlements rode the batch whose commit is uncertain (see below)
             }
             foreach (var pending in batch)
             {
@@ -398,6 +411,14 @@ public sealed partial class AuditWriter : IAsyncDisposable
             }
             return false;
         }
+        _carried.RemoveAll(c => !c.Busy); // applied (or their row is gone: nothing of them is reserved there)
+        foreach (var pending in sealing)
+        {
+            if (pending.Claim is { IsReservation: false, Busy: true } settlement)
+            {
+                _carried.Add(settlement); // its entry is committed; the row was held elsewhere, so it was not applied
+            }
+        }
         Volatile.Write(ref _hash, hash);
         Volatile.Write(ref _seq, seq);
         _dueCheckpoints.AddRange(boundaries);
@@ -421,10 +442,10 @@ public sealed partial class AuditWriter : IAsyncDisposable
         return true;
     }
 
-    /// <summary>The batch's spend claims in arrival order (none on a store that keeps no spend).</summary>
-    private static List<SpendClaim>? ClaimsOf(List<Pending> batch)
+    /// <summary>The settlements carried over, then the batch's spend claims in arrival order (none on a store that keeps no spend).</summary>
+    private static List<SpendClaim>? ClaimsOf(List<SpendClaim> carried, List<Pending> batch)
     {
-        List<SpendClaim>? claims = null;
+        List<SpendClaim>? claims = carried.Count > 0 ? [.. carried] : null;
         foreach (var pending in batch)
         {
             if (pending.Claim is { } claim)

@@ -32,6 +32,12 @@ public sealed class SpendClaim
     /// </summary>
     public SpendOutcome? Outcome { get; set; }
 
+    /// <summary>
+    /// Set by the store with <see cref="Outcome"/> null: the key's row is held by another session (outside KeyBrake), so
+    /// nothing was decided and nothing waited for it. A reservation's call is refused (503); a settlement goes again.
+    /// </summary>
+    public bool Busy { get; set; }
+
     public static SpendClaim Reserve(string keyId, DateOnly day, long estimate, long cap) => new(keyId, day, estimate, cap, 0);
 
     public static SpendClaim Settle(string keyId, DateOnly day, long estimate, long counted) => new(keyId, day, estimate, null, counted);

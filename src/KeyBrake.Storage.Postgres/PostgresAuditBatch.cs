@@ -86,7 +86,7 @@ internal sealed class PostgresAuditBatch(PostgresAuditChainStore store, NpgsqlCo
         {
             if (_settlements is { Count: > 0 } settlements)
             {
-                batch.BatchCommands.Add(PostgresSpendRows.Apply(settlements));
+                batch.BatchCommands.Add(PostgresSpendRows.Decide(settlements)); // rows this transaction already holds: never busy
             }
             if (_unsent is { } entries)
             {

@@ -66,8 +66,9 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
     /// <para>
     /// The batch's spend claims ride in the same round trip (SPEC §9, caps exact across replicas): decided under the
     /// chain lock and the rows' locks, in the transaction that commits the entries carrying them, so a reservation and
-    /// its call's <c>proxy.request</c> are durable together, with one commit (measured in the README). Their rows wait
-    /// at most 5 s for a lock held outside KeyBrake, then the batch fails (and is retried) instead of holding up the chain.
+    /// its call's <c>proxy.request</c> are durable together, with one commit (measured in the README). A row another
+    /// session holds (only sessions outside KeyBrake lock these rows while this batch holds the chain lock) is skipped,
+    /// not waited for: its claims come back busy, and the rest of the batch goes on (migration 3).
     /// </para>
     public IAuditBatch Begin(IReadOnlyList<SpendClaim>? spend = null)
     {
@@ -90,8 +91,7 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
             };
             if (spend is { Count: > 0 })
             {
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(PostgresSpendRows.LockTimeoutSql));
-                batch.BatchCommands.Add(PostgresSpendRows.Apply(spend));
+                batch.BatchCommands.Add(PostgresSpendRows.Decide(spend));
             }
             using var reader = batch.ExecuteReader();
             reader.NextResult();
@@ -104,12 +104,11 @@ internal sealed partial class PostgresAuditChainStore : IAuditChainStore
             }
             if (spend is { Count: > 0 })
             {
-                reader.NextResult(); // the lock time-out
                 reader.NextResult();
                 PostgresSpendRows.ReadOutcomes(reader, spend);
                 foreach (var claim in spend)
                 {
-                    if (claim.Outcome is null)
+                    if (claim is { Outcome: null, Busy: false })
                     {
                         SpendDays.Forget(claim.KeyId, claim.Day); // gone (or never opened): the ledger opens it again
                     }

@@ -151,5 +151,63 @@ internal static class PostgresMigrations
             END
             $fn$;
             """),
+        // The chain's batches decide spend claims with this one (PostgresAuditChainStore.Begin): as keybrake_spend_apply,
+        // but a row locked by another session is skipped, not waited for, and its claims come back busy (the call is
+        // refused 503, a settlement goes with the next batch). The chain lock is held meanwhile, so a row held outside
+        // KeyBrake must not hold up every replica's chain; inside KeyBrake only the chain's batches lock these rows.
+        (3, """
+            CREATE FUNCTION keybrake_spend_decide(p_keys text[], p_days date[], p_estimates bigint[], p_caps bigint[], p_counted bigint[])
+            RETURNS TABLE (ord bigint, granted boolean, spent bigint, reserved bigint, busy boolean)
+            LANGUAGE plpgsql AS $fn$
+            DECLARE
+                op record;
+                cur_key text := NULL;
+                cur_day date := NULL;
+                cur_found boolean := false;
+                cur_busy boolean := false;
+                cur_spent bigint;
+                cur_reserved bigint;
+                dirty boolean := false;
+            BEGIN
+                FOR op IN SELECT o.k, o.d, o.e, o.c, o.s, o.i
+                          FROM unnest(p_keys, p_days, p_estimates, p_caps, p_counted) WITH ORDINALITY AS o (k, d, e, c, s, i)
+                          ORDER BY o.k, o.d, o.i LOOP
+                    IF cur_key IS DISTINCT FROM op.k OR cur_day IS DISTINCT FROM op.d THEN
+                        IF dirty THEN
+                            UPDATE spend_days SET spent_micros = cur_spent, reserved_micros = cur_reserved WHERE key_id = cur_key AND day = cur_day;
+                        END IF;
+                        cur_key := op.k;
+                        cur_day := op.d;
+                        dirty := false;
+                        SELECT s.spent_micros, s.reserved_micros INTO cur_spent, cur_reserved
+                        FROM spend_days AS s WHERE s.key_id = op.k AND s.day = op.d FOR UPDATE SKIP LOCKED;
+                        cur_found := FOUND;
+                        cur_busy := NOT cur_found AND EXISTS (SELECT 1 FROM spend_days AS s WHERE s.key_id = op.k AND s.day = op.d);
+                    END IF;
+                    ord := op.i;
+                    busy := cur_busy;
+                    IF NOT cur_found THEN
+                        -- No row (the caller opens the day), or a row another session holds: nothing decided.
+                        granted := NULL; spent := NULL; reserved := NULL;
+                    ELSIF op.c IS NOT NULL AND cur_spent + cur_reserved + op.e > op.c THEN
+                        granted := false; spent := cur_spent; reserved := cur_reserved;
+                    ELSE
+                        IF op.c IS NOT NULL THEN
+                            cur_reserved := cur_reserved + op.e;
+                        ELSE
+                            cur_reserved := cur_reserved - op.e;
+                            cur_spent := cur_spent + op.s;
+                        END IF;
+                        dirty := true;
+                        granted := true; spent := cur_spent; reserved := cur_reserved;
+                    END IF;
+                    RETURN NEXT;
+                END LOOP;
+                IF dirty THEN
+                    UPDATE spend_days SET spent_micros = cur_spent, reserved_micros = cur_reserved WHERE key_id = cur_key AND day = cur_day;
+                END IF;
+            END
+            $fn$;
+            """),
     ];
 }

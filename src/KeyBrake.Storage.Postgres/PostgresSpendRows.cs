@@ -5,20 +5,26 @@ using NpgsqlTypes;
 namespace KeyBrake.Storage.Postgres;
 
 /// <summary>
-/// Spend claims as one call of <c>keybrake_spend_apply</c> (migration 2): the claims' rows locked in key order, each
-/// claim decided in arrival order against the figures the one before it left, each row written once. Used inside the
-/// chain writer's batch (<see cref="PostgresAuditChainStore.Begin"/>) and by the ledger's own single claims.
+/// Spend claims as one call of <c>keybrake_spend_decide</c> (migration 3; inside the chain writer's batch,
+/// <see cref="PostgresAuditChainStore.Begin"/>) or <c>keybrake_spend_apply</c> (migration 2; the ledger's own single
+/// claims): the claims' rows locked in key order, each claim decided in arrival order against the figures the one before
+/// it left, each row written once.
 /// </summary>
 internal static class PostgresSpendRows
 {
-    public const string ApplySql = "SELECT ord, granted, spent, reserved FROM keybrake_spend_apply($1, $2, $3, $4, $5)";
+    /// <summary>The port's own statements (one claim each): a row held elsewhere is waited for, up to the pool's lock_timeout.</summary>
+    private const string ApplySql = "SELECT ord, granted, spent, reserved, false FROM keybrake_spend_apply($1, $2, $3, $4, $5)";
 
-    /// <summary>A row held by something outside KeyBrake fails the batch after this long instead of holding up the chain.</summary>
-    public const string LockTimeoutSql = "SELECT set_config('lock_timeout', '5s', true)"; // SET LOCAL, as a row: one result per command
+    /// <summary>The chain's batches (migration 3): a row held by another session is skipped, its claims busy.</summary>
+    private const string DecideSql = "SELECT ord, granted, spent, reserved, busy FROM keybrake_spend_decide($1, $2, $3, $4, $5)";
 
-    public static NpgsqlBatchCommand Apply(IReadOnlyList<SpendClaim> claims)
+    public static NpgsqlBatchCommand Apply(IReadOnlyList<SpendClaim> claims) => Command(ApplySql, claims);
+
+    public static NpgsqlBatchCommand Decide(IReadOnlyList<SpendClaim> claims) => Command(DecideSql, claims);
+
+    private static NpgsqlBatchCommand Command(string sql, IReadOnlyList<SpendClaim> claims)
     {
-        var command = new NpgsqlBatchCommand(ApplySql);
+        var command = new NpgsqlBatchCommand(sql);
         var p = command.Parameters;
         p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. claims.Select(c => c.KeyId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         p.Add(new NpgsqlParameter<DateOnly[]> { TypedValue = [.. claims.Select(c => c.Day)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Date });
@@ -33,13 +39,15 @@ internal static class PostgresSpendRows
     {
         foreach (var claim in claims)
         {
-            claim.Outcome = null;
+            (claim.Outcome, claim.Busy) = (null, false);
         }
         while (reader.Read())
         {
+            var claim = claims[(int)reader.GetInt64(0) - 1];
+            claim.Busy = reader.GetBoolean(4);
             if (!reader.IsDBNull(1))
             {
-                claims[(int)reader.GetInt64(0) - 1].Outcome = new SpendOutcome(reader.GetBoolean(1), reader.GetInt64(2), reader.GetInt64(3));
+                claim.Outcome = new SpendOutcome(reader.GetBoolean(1), reader.GetInt64(2), reader.GetInt64(3));
             }
         }
     }

@@ -102,30 +102,39 @@ public sealed class PostgresSpendInChainTests : PostgresReplicas
     }
 
     [Fact]
-    public async Task ARowHeldOutsideKeyBrake_FailsTheChainsBatchAfterTheLockTimeout_AndTheChainGoesOn()
+    public async Task ARowHeldOutsideKeyBrake_RefusesOnlyItsKeysCalls_AtOnce_AndItsSettlementGoesOnceTheRowIsFree()
     {
-        // A session outside KeyBrake holds a key's spend row and never lets go: the chain's batch that needs it gives up
-        // after the lock time-out (its call is refused) instead of holding the chain of every replica behind it.
+        // A session outside KeyBrake holds a key's spend row and does not let go. The chain's batch holds the chain lock
+        // of every replica: it must not wait for that row. Only that key's calls are refused, at once; other keys' calls
+        // in the same batches go on; a settlement for that row is kept and applied once the row is free.
         var replica = (await ReplicasAsync(1))[0];
-        Assert.Equal(AppendResult.Committed, await CallAsync(replica, "key_held", "req_open")); // the day is open
+        var reserved = await ReservedAsync(replica, "req_open"); // key_1's day is open, $5 reserved
+        Assert.Equal(AppendResult.Committed, await CallAsync(replica, "key_free", "req_free_0"));
         await using var holder = new NpgsqlConnection(ConnectionString);
         await holder.OpenAsync();
         await using var hold = await holder.BeginTransactionAsync();
-        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM spend_days WHERE key_id = 'key_held' FOR UPDATE", holder, hold))
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM spend_days WHERE key_id = 'key_1' FOR UPDATE", holder, hold))
         {
             await lockRow.ExecuteNonQueryAsync();
         }
 
         var started = TimeProvider.System.GetTimestamp();
-        var blocked = await CallAsync(replica, "key_held", "req_blocked").WaitAsync(TimeSpan.FromSeconds(20));
+        var calls = await Task.WhenAll(
+            Enumerable.Range(0, 10).Select(i => CallAsync(replica, i % 2 == 0 ? "key_1" : "key_free", $"req_{i}"))).WaitAsync(TimeSpan.FromSeconds(20));
         var waited = TimeProvider.System.GetElapsedTime(started);
-        var next = await CallAsync(replica, "key_free", "req_free").WaitAsync(TimeSpan.FromSeconds(20));
+        await replica.Writer.AppendAsync(Response("key_1", "req_open", MicroUsd.PerUsd), SpendClaim.Settle("key_1", reserved.Day, FiveUsd.Value, MicroUsd.PerUsd), LongWait);
+        Assert.True(await replica.Writer.FlushAsync(CancellationToken.None));
+        var whileHeld = await replica.Ledger.TodayAsync("key_free", CancellationToken.None);
 
-        Assert.Equal(AppendResult.NotCommitted, blocked);
-        Assert.InRange(waited, TimeSpan.FromSeconds(4.5), TimeSpan.FromSeconds(20)); // the 5 s lock time-out, not forever
-        Assert.Equal(AppendResult.Committed, next);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => i % 2 == 0 ? AppendResult.SpendBusy : AppendResult.Committed), calls);
+        Assert.True(waited < TimeSpan.FromSeconds(4), $"the calls waited {waited} for the held row");
+        Assert.Equal(new LedgerFigures(0, 6 * FiveUsd.Value), whileHeld);
+        Assert.Contains(await ReadAllAsync(replica), e => e.Type == AuditTypes.ProxyResponse && e.RequestId == "req_open");
+
         await hold.RollbackAsync();
-        Assert.Equal(AppendResult.Committed, await CallAsync(replica, "key_held", "req_later"));
+        Assert.True(await replica.Writer.FlushAsync(CancellationToken.None)); // the carried settlement rides this batch
+        Assert.Equal(new LedgerFigures(MicroUsd.PerUsd, 0), await replica.Ledger.TodayAsync("key_1", CancellationToken.None));
+        Assert.Equal(AppendResult.Committed, await CallAsync(replica, "key_1", "req_later"));
     }
 
     [Fact]

@@ -137,6 +137,8 @@ internal sealed partial class ProxyPolicyMiddleware(
                     // No spend row to decide it on (removed outside KeyBrake; the next call opens it again): refused like
                     // an unreachable store, and recorded, since the store itself answers.
                     Audit.AppendResult.SpendUnknown => DenyAsync(context, call, StoreUnavailable),
+                    // Its key's spend row is held by a session outside KeyBrake: this call only is refused, retryable.
+                    Audit.AppendResult.SpendBusy => DenyAsync(context, call, StoreUnavailable),
                     // SPEC §7: the key's revocation (or expiry) was sealed first; a request after it is refused, never forwarded.
                     _ => DenyAsync(context, call, KeyErrors.Closed(call.Key!, recorded)),
                 });
