@@ -71,6 +71,26 @@ public sealed class ReplicaSpendTests
     }
 
     [Fact]
+    public async Task ACallRefusedAfterItsReservation_SecretUnavailable_GivesItBackWithItsDeniedEntry()
+    {
+        // On PostgreSQL the reservation is made with the call's proxy.request; refused after that (no vendor secret),
+        // the call's proxy.denied carries the release: nothing stays reserved, nothing reached the vendor.
+        await using var vendor = await FakeVendor.StartAsync();
+        await using var replicas = await ReplicaSet.StartAsync(vendor, 1, new(Quiet) { ["KeyBrake__Secrets__Local__stripe-api-key"] = null });
+        var (id, token) = await replicas[0].CreateKeyAsync("replica-no-secret", "stripe", ["POST /v1/payment_intents"], cap: 100);
+
+        using var response = await replicas[0].Proxy.SendAsync(Payment(token));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("secret_unavailable", (await ErrorJson.ReadAsync(response)).GetProperty("code").GetString());
+        Assert.Empty(vendor.Received);
+        var key = await replicas[0].Admin.GetFromJsonAsync<JsonElement>($"/v1/keys/{id}");
+        Assert.Equal((0m, 0m), (key.GetProperty("spent_today_usd").GetDecimal(), key.GetProperty("reserved_usd").GetDecimal()));
+        var entries = IndependentAudit.VerifyExport(await replicas[0].Admin.GetStringAsync("/v1/audit/export?format=ndjson"));
+        Assert.Equal(["proxy.request", "proxy.denied"], entries.Where(e => (string?)e["key_id"] == id && ((string)e["type"]!).StartsWith("proxy.", StringComparison.Ordinal)).Select(e => (string)e["type"]!));
+    }
+
+    [Fact]
     public async Task Cap_WithARevocationOnOneReplicaMidBurst_NeverOvershoots_AndNothingStartedAfterTheRevokeGetsThrough()
     {
         await using var vendor = await FakeVendor.StartAsync();
