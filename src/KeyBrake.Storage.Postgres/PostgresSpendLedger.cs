@@ -11,8 +11,9 @@ namespace KeyBrake.Storage.Postgres;
 /// <para>
 /// A proxied call's reservation is decided in the audit chain's batch (<see cref="PrepareAsync"/>): the writer sends it
 /// with the call's <c>proxy.request</c>, the store decides it under the chain lock and the key row's lock
-/// (<c>keybrake_spend_apply</c>, migration 2: rows locked in key order, claims decided in arrival order, each row written
-/// once), a refusal withdraws the entry, and one commit makes both durable. The entry that states the call's cost
+/// (<c>keybrake_spend_decide</c>, migration 3: rows locked in key order, a row held by a session outside KeyBrake skipped,
+/// claims decided in arrival order, each row written once), a refusal withdraws the entry, and one commit makes both
+/// durable. The entry that states the call's cost
 /// (<c>proxy.response</c>, or the <c>proxy.denied</c> of a call refused after its reservation) settles it in its own
 /// batch. Every replica's batches take the one chain lock, so reservations are decided one batch after another across
 /// replicas. The ledger has no loop, no connection and no commit of its own on the proxy's path (measured in the README).
@@ -29,7 +30,8 @@ namespace KeyBrake.Storage.Postgres;
 /// </para>
 /// <para>
 /// <see cref="ReserveAsync"/>, <see cref="SettleAsync"/> and <see cref="ReleaseAsync"/> (the port's contract, for a
-/// caller without an entry) decide one claim in a statement of their own on the ledger's pool, under the same row lock.
+/// caller without an entry) decide one claim in a statement of their own on the ledger's pool, under the same row lock
+/// (<c>keybrake_spend_apply</c>, migration 2, which waits for a held row up to the pool's lock time-out).
 /// Guardrails (SPEC §10, the next issue) go on the chain's path: the per-call ceiling is a check before any SQL; a
 /// rate-limit window and a single-use approval are further rows locked and decided in the same batch transaction.
 /// </para>
@@ -49,11 +51,14 @@ internal sealed class PostgresSpendLedger(PostgresDatabase database, ISpendHisto
 
     private const string Open = "INSERT INTO spend_days (key_id, day, spent_micros, reserved_micros) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING";
 
+    /// <summary>One delegate for the ledger's life: every proxied call passes it (a method group would allocate one per call).</summary>
+    private Func<string, DateOnly, Task>? _openDay;
+
     /// <summary>The key's day is opened (once per replica and day); the reservation itself rides the call's <c>proxy.request</c>.</summary>
     public async ValueTask<LedgerReservation?> PrepareAsync(string keyId, MicroUsd estimate, CancellationToken cancellationToken)
     {
         var day = Today();
-        await days.OpenAsync(keyId, day, OpenDayAsync);
+        await days.OpenAsync(keyId, day, _openDay ??= OpenDayAsync);
         return new LedgerReservation(keyId, day, estimate, Granted: false, default, InChain: true);
     }
 
@@ -62,7 +67,7 @@ internal sealed class PostgresSpendLedger(PostgresDatabase database, ISpendHisto
         var day = Today();
         for (var opens = 0; opens < MaxDayOpens; opens++)
         {
-            await days.OpenAsync(keyId, day, OpenDayAsync);
+            await days.OpenAsync(keyId, day, _openDay ??= OpenDayAsync);
             var claim = SpendClaim.Reserve(keyId, day, estimate.Value, capMicros);
             await ApplyAsync(claim, cancellationToken);
             if (claim.Outcome is { } outcome)
@@ -97,7 +102,7 @@ internal sealed class PostgresSpendLedger(PostgresDatabase database, ISpendHisto
                 return figures;
             }
             days.Forget(keyId, day);
-            await days.OpenAsync(keyId, day, OpenDayAsync);
+            await days.OpenAsync(keyId, day, _openDay ??= OpenDayAsync);
         }
         throw DayNotOpened(keyId, day);
     }
