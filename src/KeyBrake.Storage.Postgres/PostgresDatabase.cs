@@ -49,15 +49,13 @@ internal sealed partial class PostgresDatabase : IStoreEngine, IDisposable
     }
 
     /// <summary>
-    /// The spend ledger's pool: its commits do not wait for the WAL flush. Safe because the WAL is one sequence: a
-    /// reservation is committed before its call's <c>proxy.request</c>, whose commit the audit writer makes synchronous
-    /// (it flushes every earlier record, the reservation's included) before the call is forwarded; a settlement lost
-    /// in a crash leaves its reservation counted, in doubt, never less. Without this, every reservation and settlement
-    /// of one key waited for a disk flush while holding the key's row lock (bench/run.sh: 376 calls/s on PostgreSQL).
-    /// Its sessions also wait at most 5 s for a row lock: a row held by something else (a session outside KeyBrake, a
-    /// stuck transaction) would otherwise hold up the replica's whole ledger, every call of every key behind one batch,
-    /// for the command's 30 s; the batch fails instead (55P03: its calls are refused 503) and the next one goes on.
-    /// Another replica's batch holds a row for well under a millisecond.
+    /// The spend ledger's pool, off the proxy's path (a call's reservation and settlement ride the chain writer's own
+    /// connection): the days it opens, the figures it reads, and the port's single claims. Its commits do not wait for
+    /// the WAL flush. Safe because the WAL is one sequence: a day opened, or a claim applied, here is flushed with the
+    /// next synchronous commit of the chain writer, before any call that relies on it is forwarded; a day opened and lost
+    /// in a crash is opened again from the chain. Its sessions also wait at most 5 s for a row lock: a row held by
+    /// something else (a session outside KeyBrake, a stuck transaction) fails the statement (55P03) instead of holding it
+    /// for the command's 30 s.
     /// </summary>
     public NpgsqlDataSource LedgerSource { get; }
 

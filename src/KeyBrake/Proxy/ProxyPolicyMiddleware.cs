@@ -54,7 +54,7 @@ internal sealed partial class ProxyPolicyMiddleware(
         return InvokeWithKeyAsync(context, call, VaultToken.Hash(token));
     }
 
-    private static readonly KeyBrakeError AuditUnavailable = new(StatusCodes.Status503ServiceUnavailable, "audit_unavailable",
+    private static readonly KeyBrakeError AuditUnavailable = new(StatusCodes.Status503ServiceUnavailable, AuditUnavailableHandling.Code,
         "The audit log could not record this call, so it was not forwarded.");
 
     private static readonly KeyBrakeError StoreUnavailable = new(StatusCodes.Status503ServiceUnavailable, AuditUnavailableHandling.Code,
