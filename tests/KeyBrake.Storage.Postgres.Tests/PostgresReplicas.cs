@@ -13,6 +13,9 @@ public abstract class PostgresReplicas : IAsyncLifetime
 
     protected string ConnectionString => _postgres.ConnectionString;
 
+    /// <summary>Another session holding the chain's advisory lock (as another replica's batch does), until disposed.</summary>
+    protected IDisposable HoldChainLock() => _postgres.HoldWriteLock();
+
     /// <summary>The database taken away (every session terminated, new ones refused) or given back.</summary>
     protected Task SetReachableAsync(bool reachable) => _postgres.SetReachableAsync(reachable);
 

@@ -118,9 +118,17 @@ public sealed class PostgresSpendInChainTests : PostgresReplicas
             await lockRow.ExecuteNonQueryAsync();
         }
 
+        // The ten calls go in one batch: the writer is held on the chain lock with an earlier call while they queue.
+        Task<AppendResult[]> racing;
+        using (HoldChainLock())
+        {
+            var first = CallAsync(replica, "key_free", "req_first");
+            await WaitForAsync(() => replica.Writer.QueueDepth == 0 && !first.IsCompleted); // taken: waiting for the lock
+            racing = Task.WhenAll(Enumerable.Range(0, 10).Select(i => CallAsync(replica, i % 2 == 0 ? "key_1" : "key_free", $"req_{i}")));
+            await WaitForAsync(() => replica.Writer.QueueDepth == 10);
+        }
         var started = TimeProvider.System.GetTimestamp();
-        var calls = await Task.WhenAll(
-            Enumerable.Range(0, 10).Select(i => CallAsync(replica, i % 2 == 0 ? "key_1" : "key_free", $"req_{i}"))).WaitAsync(TimeSpan.FromSeconds(20));
+        var calls = await racing.WaitAsync(TimeSpan.FromSeconds(20));
         var waited = TimeProvider.System.GetElapsedTime(started);
         await replica.Writer.AppendAsync(Response("key_1", "req_open", MicroUsd.PerUsd), SpendClaim.Settle("key_1", reserved.Day, FiveUsd.Value, MicroUsd.PerUsd), LongWait);
         Assert.True(await replica.Writer.FlushAsync(CancellationToken.None));
@@ -128,7 +136,7 @@ public sealed class PostgresSpendInChainTests : PostgresReplicas
 
         Assert.Equal(Enumerable.Range(0, 10).Select(i => i % 2 == 0 ? AppendResult.SpendBusy : AppendResult.Committed), calls);
         Assert.True(waited < TimeSpan.FromSeconds(4), $"the calls waited {waited} for the held row");
-        Assert.Equal(new LedgerFigures(0, 6 * FiveUsd.Value), whileHeld);
+        Assert.Equal(new LedgerFigures(0, 7 * FiveUsd.Value), whileHeld);
         Assert.Contains(await ReadAllAsync(replica), e => e.Type == AuditTypes.ProxyResponse && e.RequestId == "req_open");
 
         await hold.RollbackAsync();
